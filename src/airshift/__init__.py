@@ -1,0 +1,3 @@
+"""airshift: move Apache Airflow estates forward with proof."""
+
+__version__ = "0.1.0"

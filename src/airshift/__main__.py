@@ -1,0 +1,3 @@
+from airshift.cli import main
+
+main()
