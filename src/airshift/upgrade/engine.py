@@ -1,0 +1,235 @@
+"""The upgrade engine: parse, let rules find problems and propose edits, apply, re-parse, repeat.
+
+A pass runs every selected rule on the current text. Edits of different findings that overlap are not
+applied together: the later finding waits for the next pass, which sees the text the earlier one made.
+A finding whose edits would break parsing is dropped and reported. Passes repeat until no rule has an
+edit (a fixed point), so a second run on the output makes no edits.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from airshift.upgrade.context import FileContext, Settings
+from airshift.upgrade.imports_insert import plan_import_edits
+from airshift.upgrade.model import Edit, Finding, Requirement
+from airshift.upgrade.moves import MoveTable
+from airshift.upgrade.registry import Rule, Selection
+from airshift.upgrade.source import LineIndex
+from airshift.upgrade.source_version import detect_source_version
+
+MAX_PASSES = 10
+
+
+@dataclass
+class Analysis:
+    """What the engine made of one text."""
+
+    text: str  # the final text (equal to the input when nothing was fixed)
+    findings: list[Finding] = field(default_factory=list)
+    source_version: str = "2"
+    dropped: list[str] = field(default_factory=list)  # fixes not applied, with the reason
+
+    @property
+    def requirements(self) -> set[Requirement]:
+        return {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
+
+
+class SyntaxProblem(Exception):
+    """The input does not parse; the message names the line and a likely reason."""
+
+
+def parse(text: str, path: str = "<string>") -> ast.Module:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences in user code are not our business
+            return ast.parse(text, filename=path)
+    except SyntaxError as error:
+        message = error.msg or "invalid syntax"
+        if "Missing parentheses in call to 'print'" in message or "print" in (error.text or "").split("(")[0]:
+            message += " (this looks like a Python 2 file)"
+        raise SyntaxProblem(f"syntax error at line {error.lineno}: {message}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SyntaxProblem(f"cannot parse: {error}") from None
+
+
+def _run_rules(ctx: FileContext, rules: Sequence[Rule], selection: Selection) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        for finding in rule.check(ctx):
+            if selection.accepts(finding.code):
+                findings.append(finding)
+    return findings
+
+
+def _overlaps(edit: Edit, taken: list[Edit]) -> bool:
+    for other in taken:
+        if edit.start < other.end and other.start < edit.end:
+            return True
+        if edit.start == edit.end == other.start == other.end:
+            return True  # two insertions at one point: order would be arbitrary
+        if edit.start == edit.end and other.start < edit.start < other.end:
+            return True
+        if other.start == other.end and edit.start < other.start < edit.end:
+            return True
+    return False
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits in one reverse pass."""
+    parts: list[str] = []
+    cursor = len(text)
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        parts.append(text[edit.end : cursor])
+        parts.append(edit.text)
+        cursor = edit.start
+    parts.append(text[:cursor])
+    return "".join(reversed(parts))
+
+
+def _map_back(offset: int, edits: list[Edit]) -> int:
+    """Map an offset in the edited text to the text before `edits` were applied."""
+    shift = 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        new_start = edit.start + shift
+        new_end = new_start + len(edit.text)
+        if offset < new_start:
+            break
+        if offset < new_end:
+            return edit.start
+        shift += len(edit.text) - (edit.end - edit.start)
+    return offset - shift
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text)
+    except SyntaxProblem:
+        return False
+    return True
+
+
+def _units(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings that share a group (one import statement rewritten for several names) form one unit."""
+    units: list[list[Finding]] = []
+    grouped: dict[int, list[Finding]] = {}
+    for finding in findings:
+        if not finding.edits and finding.group is None:
+            continue
+        if finding.group is None:
+            units.append([finding])
+        elif finding.group in grouped:
+            grouped[finding.group].append(finding)
+        else:
+            grouped[finding.group] = [finding]
+            units.append(grouped[finding.group])
+    return [unit for unit in units if any(f.edits for f in unit)]
+
+
+def _choose(findings: list[Finding], allow_unsafe: bool) -> tuple[list[Finding], list[Edit]]:
+    """Pick units of findings whose edits do not overlap one another, in source order."""
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    units = _units(findings)
+    units.sort(key=lambda unit: min(e.start for f in unit for e in f.edits))
+    for unit in units:
+        if not allow_unsafe and any(f.unsafe for f in unit):
+            continue
+        edits = list(dict.fromkeys(e for f in unit for e in f.edits))
+        if any(_overlaps(edit, taken) for edit in edits):
+            continue
+        chosen.extend(unit)
+        taken.extend(edits)
+    return chosen, taken
+
+
+def analyse(
+    text: str,
+    rules: Sequence[Rule],
+    table: MoveTable,
+    settings: Settings,
+    selection: Selection,
+    fix: bool,
+    path: str = "<string>",
+) -> Analysis:
+    """Find (and with `fix`, repair) everything the rules know about in one file's text."""
+    tree = parse(text, path)
+    source_version = detect_source_version(tree, settings.source)
+    analysis = Analysis(text=text, source_version=source_version)
+    if "airflow" not in text:
+        return analysis  # rules only concern files that use Airflow
+    history: list[list[Edit]] = []  # edits applied in each pass, to map positions back to the input
+    original_lines = LineIndex(text)
+    current, current_tree = text, tree
+    for _ in range(MAX_PASSES):
+        ctx = FileContext(current, current_tree, settings, table, source_version, path)
+        findings = _run_rules(ctx, rules, selection)
+        if not fix:
+            analysis.findings = findings
+            return analysis
+        chosen, edits = _choose(findings, settings.allow_unsafe)
+        if not chosen:
+            analysis.findings.extend(f for f in findings if not f.edits)
+            for finding in findings:
+                if finding.edits:  # edits that never fitted: report, do not loop forever
+                    analysis.dropped.append(f"line {finding.line}: {finding.code} fix could not be applied")
+            break
+        chosen, edits = _drop_breaking(current, chosen, analysis)
+        import_edits = plan_import_edits(ctx, [spec for f in chosen for spec in f.imports], edits)
+        new_text = apply_edits(current, [*edits, *import_edits])
+        try:
+            new_tree = parse(new_text, path)
+        except SyntaxProblem as problem:
+            analysis.dropped.append(f"fixes of this pass were not applied: they would cause a {problem}")
+            analysis.findings.extend(f for f in findings if not f.edits)
+            break
+        for finding in chosen:
+            finding.fixed = True
+            _place(finding, [*history], original_lines)
+            analysis.findings.append(finding)
+        history.append([*edits, *import_edits])
+        if new_text == current:
+            break  # nothing changed: a rule proposed a no-op edit; stop rather than loop
+        current, current_tree = new_text, new_tree
+    else:
+        analysis.dropped.append(f"stopped after {MAX_PASSES} passes; the result may still need another run")
+    analysis.text = current
+    analysis.findings.sort(key=lambda f: (not f.fixed, f.line, f.col, f.code))
+    return analysis
+
+
+def _place(finding: Finding, history: list[list[Edit]], original: LineIndex) -> None:
+    """Give a finding made in a later pass its position in the original text."""
+    if not history:
+        return
+    offset = finding.offset
+    for edits in reversed(history):
+        offset = _map_back(offset, edits)
+    finding.offset = offset
+    line = original.line_of(offset)
+    finding.line = line
+    finding.col = offset - original.line_start(line) + 1
+
+
+def _drop_breaking(text: str, chosen: list[Finding], analysis: Analysis) -> tuple[list[Finding], list[Edit]]:
+    """Keep the units of findings whose edits, applied alone, leave the file parseable."""
+
+    def edits_of(findings: list[Finding]) -> list[Edit]:
+        return list(dict.fromkeys(e for f in findings for e in f.edits))
+
+    if _parses(apply_edits(text, edits_of(chosen))):
+        return chosen, edits_of(chosen)
+    kept: list[Finding] = []
+    for unit in _units(chosen):
+        if _parses(apply_edits(text, edits_of(unit))):
+            kept.extend(unit)
+            continue
+        for finding in unit:
+            analysis.dropped.append(
+                f"line {finding.line}: {finding.code} fix dropped: it would break parsing"
+            )
+            finding.edits = ()
+    return kept, edits_of(kept)

@@ -1,0 +1,134 @@
+"""A per-file import table: which local name stands for which qualified name.
+
+Resolves `import a.b as m` (m -> a.b), `from a.b import c as d` (d -> a.b.c), `import a.b` (a -> a, so
+`a.b.X` resolves to a.b.X) and attribute chains on top of those. Imports inside a `try:` whose handlers
+catch ImportError are compat shims written for several Airflow versions on purpose: they are marked
+`guarded`, and rules leave them alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    local: str
+    qualified: str
+    statement: ast.Import | ast.ImportFrom
+    alias: ast.alias
+    guarded: bool
+    top_level: bool
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for node in types:
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        if name in _IMPORT_ERRORS:
+            return True
+    return False
+
+
+def _walk_imports(
+    body: list[ast.stmt], guarded: bool, top_level: bool
+) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool]]:
+    for statement in body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            yield statement, guarded, top_level
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            try_node: ast.Try = statement  # type: ignore[assignment]
+            shim = any(_catches_import_error(h) for h in try_node.handlers)
+            for part in (try_node.body, try_node.orelse, try_node.finalbody):
+                yield from _walk_imports(part, guarded or shim, top_level)
+            for handler in try_node.handlers:
+                yield from _walk_imports(handler.body, guarded or shim, top_level)
+        elif isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.AsyncFor, ast.AsyncWith)):
+            # `if TYPE_CHECKING:` and version checks are deliberate too.
+            conditional = guarded or isinstance(statement, ast.If)
+            for part in (statement.body, getattr(statement, "orelse", [])):
+                yield from _walk_imports(part, conditional, top_level)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from _walk_imports(statement.body, guarded, False)
+
+
+class ImportTable:
+    """Bindings made by import statements anywhere in a module, plus the names the module binds itself."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.bindings: dict[str, Binding] = {}
+        self.all_bindings: list[Binding] = []
+        self.statements: list[tuple[ast.Import | ast.ImportFrom, bool, bool]] = list(
+            _walk_imports(tree.body, guarded=False, top_level=True)
+        )
+        for statement, guarded, top_level in self.statements:
+            for binding in _bindings_of(statement, guarded, top_level):
+                self.all_bindings.append(binding)
+                # A guarded binding never hides an unguarded one: the unguarded one is what we rewrite.
+                if binding.local not in self.bindings or not binding.guarded:
+                    self.bindings[binding.local] = binding
+
+    def qualified(self, node: ast.expr) -> str | None:
+        """The qualified name an expression refers to through imports, e.g. `bq.BigQueryOperator`."""
+        if isinstance(node, ast.Name):
+            binding = self.bindings.get(node.id)
+            return binding.qualified if binding else None
+        if isinstance(node, ast.Attribute):
+            base = self.qualified(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def root_binding(self, node: ast.expr) -> Binding | None:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Name):
+            return self.bindings.get(node.id)
+        return None
+
+    def imports_airflow(self) -> bool:
+        return any(b.qualified == "airflow" or b.qualified.startswith("airflow.") for b in self.all_bindings)
+
+
+def _bindings_of(statement: ast.Import | ast.ImportFrom, guarded: bool, top_level: bool) -> Iterator[Binding]:
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
+            if alias.asname:
+                yield Binding(alias.asname, alias.name, statement, alias, guarded, top_level)
+            else:
+                root = alias.name.split(".")[0]
+                yield Binding(root, root, statement, alias, guarded, top_level)
+        return
+    if statement.level or not statement.module:
+        return  # relative imports name the user's own modules
+    for alias in statement.names:
+        if alias.name == "*":
+            continue
+        yield Binding(
+            alias.asname or alias.name,
+            f"{statement.module}.{alias.name}",
+            statement,
+            alias,
+            guarded,
+            top_level,
+        )
+
+
+def assigned_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds other than by import: assignments, defs, parameters, loop targets."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names

@@ -1,0 +1,18 @@
+"""The rule registry: every rule, in the order it runs. Add a rule here and nowhere else."""
+
+from __future__ import annotations
+
+from airshift.upgrade.rules.arguments import ArgumentChanges
+from airshift.upgrade.rules.helpers import RemovedHelpers
+from airshift.upgrade.rules.imports import ImportMoves
+from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
+
+# Call adapters own the hop from these names: their rename changes the call's arguments.
+ADAPTED_NAMES: frozenset[str] = frozenset()
+
+RULES = (
+    ImportMoves(stop_before=ADAPTED_NAMES),
+    ArgumentChanges(),
+    TriggerRuleValues(),
+    RemovedHelpers(),
+)

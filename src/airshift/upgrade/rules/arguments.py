@@ -1,0 +1,410 @@
+"""Renamed and removed arguments of DAGs and operators, in calls and inside default_args.
+
+Each change is data: which calls it concerns, the old and new keyword, and the Airflow versions that
+deprecated and removed the old one. A rename is skipped (and reported) when the call already passes the
+new name; an argument that only has a meaning on older versions is removed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Container, Iterator
+from dataclasses import dataclass
+
+from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_items
+from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
+from airshift.upgrade.rules.calls import (
+    default_args_dicts,
+    is_dag_call,
+    is_operator_call,
+    keyword,
+    local_operator_classes,
+    subscript_assignments,
+)
+from airshift.upgrade.versions import at_least
+
+
+def _meta(
+    code: str, name: str, title: str, why: str, fix: FixSafety, deprecated: str, removed: str | None
+) -> RuleMeta:
+    return RuleMeta(code, name, title, why, Category.REQUIRED, fix, deprecated, removed)
+
+
+SCHEDULE = _meta(
+    "AS301",
+    "dag-schedule-argument",
+    "`schedule_interval=` / `timetable=` -> `schedule=`",
+    "Airflow 2.4 merged schedule_interval and timetable into `schedule`; Airflow 3.0 removed the old names.",
+    FixSafety.SAFE,
+    "2.4",
+    "3.0",
+)
+CONCURRENCY = _meta(
+    "AS302",
+    "dag-concurrency",
+    "DAG `concurrency=` -> `max_active_tasks=`",
+    "Airflow 2.2 renamed DAG concurrency to max_active_tasks; Airflow 3.0 removed the old name.",
+    FixSafety.SAFE,
+    "2.2",
+    "3.0",
+)
+FAIL_STOP = _meta(
+    "AS303",
+    "dag-fail-stop",
+    "DAG `fail_stop=` -> `fail_fast=`",
+    "Airflow 3.0 renamed the DAG argument fail_stop to fail_fast.",
+    FixSafety.SAFE,
+    "3.0",
+    "3.0",
+)
+VIEW = _meta(
+    "AS304",
+    "dag-ui-arguments",
+    "DAG `default_view=` and `orientation=` removed",
+    "Airflow 3.0's new UI removed the DAG arguments default_view and orientation.",
+    FixSafety.SAFE,
+    "3.0",
+    "3.0",
+)
+TASK_CONCURRENCY = _meta(
+    "AS305",
+    "task-concurrency",
+    "Operator `task_concurrency=` -> `max_active_tis_per_dag=`",
+    "Airflow 2.2 renamed task_concurrency to max_active_tis_per_dag; Airflow 3.0 removed the old name.",
+    FixSafety.SAFE,
+    "2.2",
+    "3.0",
+)
+PROVIDE_CONTEXT = _meta(
+    "AS306",
+    "provide-context",
+    "`provide_context=` removed",
+    "Airflow 2.0 passes the context to python_callable automatically and rejects provide_context.",
+    FixSafety.SAFE,
+    "2.0",
+    "2.0",
+)
+XCOM_PUSH = _meta(
+    "AS307",
+    "xcom-push-argument",
+    "Operator `xcom_push=` -> `do_xcom_push=`",
+    "Airflow 2.0 removed the per-operator xcom_push argument in favour of BaseOperator's do_xcom_push.",
+    FixSafety.SAFE,
+    "2.0",
+    "2.0",
+)
+TRIGGER_DATE = _meta(
+    "AS308",
+    "trigger-dagrun-logical-date",
+    "TriggerDagRunOperator `execution_date=` -> `logical_date=`",
+    "Airflow 3.0 renamed execution_date to logical_date everywhere, TriggerDagRunOperator included.",
+    FixSafety.SAFE,
+    "3.0",
+    "3.0",
+)
+TRIGGER_CALLABLE = _meta(
+    "AS309",
+    "trigger-dagrun-callable",
+    "TriggerDagRunOperator `python_callable=` removed",
+    "Airflow 2.0 removed TriggerDagRunOperator's python_callable; pass `conf=` instead.",
+    FixSafety.NONE,
+    "2.0",
+    "2.0",
+)
+SLA = _meta(
+    "AS310",
+    "sla",
+    "`sla=` / `sla_miss_callback=` removed",
+    "Airflow 3.0 removed SLAs; Airflow 3.1 added Deadline Alerts (`deadline=` on the DAG) to replace them.",
+    FixSafety.NONE,
+    "3.0",
+    "3.0",
+)
+VARIABLE_DEFAULT = _meta(
+    "AS311",
+    "variable-get-default",
+    "`Variable.get(default_var=)` -> `default=`",
+    "The Task SDK's Variable.get (airflow.sdk, Airflow 3.0) names the fallback `default`.",
+    FixSafety.SAFE,
+    "3.0",
+    "3.0",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    meta: RuleMeta
+    old: str
+    new: str | None  # None: remove the argument
+    scope: str  # "dag", "operator", "trigger", "default_args-only"
+    in_default_args: bool = False
+    message: str | None = None
+
+
+CHANGES: tuple[Change, ...] = (
+    Change(SCHEDULE, "schedule_interval", "schedule", "dag"),
+    Change(SCHEDULE, "timetable", "schedule", "dag"),
+    Change(CONCURRENCY, "concurrency", "max_active_tasks", "dag"),
+    Change(FAIL_STOP, "fail_stop", "fail_fast", "dag"),
+    Change(VIEW, "default_view", None, "dag"),
+    Change(VIEW, "orientation", None, "dag"),
+    Change(TASK_CONCURRENCY, "task_concurrency", "max_active_tis_per_dag", "operator", in_default_args=True),
+    Change(PROVIDE_CONTEXT, "provide_context", None, "operator", in_default_args=True),
+    Change(XCOM_PUSH, "xcom_push", "do_xcom_push", "operator", in_default_args=True),
+    Change(TRIGGER_DATE, "execution_date", "logical_date", "trigger"),
+)
+REPORTS: tuple[Change, ...] = (
+    Change(
+        TRIGGER_CALLABLE,
+        "python_callable",
+        None,
+        "trigger",
+        message="TriggerDagRunOperator no longer takes python_callable; compute the payload and pass `conf=`",
+    ),
+    Change(
+        SLA,
+        "sla",
+        None,
+        "operator",
+        in_default_args=True,
+        message="`sla` was removed in Airflow 3.0; use a Deadline Alert (`deadline=` on the DAG, Airflow 3.1+)",
+    ),
+    Change(
+        SLA,
+        "sla_miss_callback",
+        None,
+        "dag",
+        message="`sla_miss_callback` was removed in Airflow 3.0; use a Deadline Alert with a callback (3.1+)",
+    ),
+)
+
+
+def _applies(change: Change, ctx: FileContext) -> bool:
+    return at_least(ctx.target, change.meta.deprecated_from)
+
+
+def _category(change: Change, ctx: FileContext) -> Category:
+    return Category.REQUIRED if at_least(ctx.target, change.meta.removed_in) else Category.SUGGESTED
+
+
+def _is_trigger_dagrun(ctx: FileContext, call: ast.Call) -> bool:
+    func = call.func
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return last == "TriggerDagRunOperator"
+
+
+class ArgumentChanges:
+    metas: tuple[RuleMeta, ...] = (
+        SCHEDULE,
+        CONCURRENCY,
+        FAIL_STOP,
+        VIEW,
+        TASK_CONCURRENCY,
+        PROVIDE_CONTEXT,
+        XCOM_PUSH,
+        TRIGGER_DATE,
+        TRIGGER_CALLABLE,
+        SLA,
+        VARIABLE_DEFAULT,
+    )
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if not ctx.imports.imports_airflow():
+            return
+        local_classes = local_operator_classes(ctx)
+        for call in ctx.nodes.calls:
+            if not call.keywords:
+                continue
+            scopes = {"any"}
+            if is_dag_call(ctx, call):
+                scopes.add("dag")
+            elif is_operator_call(ctx, call, local_classes):
+                scopes.add("operator")
+                if _is_trigger_dagrun(ctx, call):
+                    scopes.add("trigger")
+            if len(scopes) > 1:
+                yield from self._call(ctx, call, scopes)
+            yield from self._variable_get(ctx, call)
+        yield from self._default_args(ctx)
+
+    def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
+        items = keyword_items(call)
+        for change in CHANGES:
+            if change.scope not in scopes or not _applies(change, ctx):
+                continue
+            item = keyword(call, change.old)
+            if item is None:
+                continue
+            if change.new is None:
+                edit = ctx.remove_item(items, items.index(item))
+                yield ctx.finding(
+                    change.meta,
+                    item,
+                    f"`{change.old}=` is not accepted on the target; removed",
+                    edits=[edit],
+                    category=_category(change, ctx),
+                )
+            elif keyword(call, change.new) is not None:
+                yield ctx.finding(
+                    change.meta,
+                    item,
+                    f"`{change.old}=` and `{change.new}=` are both given; keep one",
+                    category=_category(change, ctx),
+                )
+            else:
+                yield ctx.finding(
+                    change.meta,
+                    item,
+                    f"`{change.old}=` is now `{change.new}=`",
+                    edits=[ctx.keyword_name_edit(item, change.new)],
+                    category=_category(change, ctx),
+                )
+        for change in REPORTS:
+            if change.scope in scopes and _applies(change, ctx):
+                item = keyword(call, change.old)
+                if item is not None:
+                    yield ctx.finding(
+                        change.meta, item, change.message or "", category=_category(change, ctx)
+                    )
+
+    def _variable_get(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "get") or not _applies(
+            Change(VARIABLE_DEFAULT, "", None, ""), ctx
+        ):
+            return
+        owner = ctx.imports.qualified(func.value)
+        if owner is None or not owner.endswith("Variable"):
+            return
+        resolution = ctx.table.resolve(owner, ctx.target)
+        final = resolution.new if resolution else owner
+        if final != "airflow.sdk.Variable":
+            return
+        item = keyword(call, "default_var")
+        if item is not None and keyword(call, "default") is None:
+            yield ctx.finding(
+                VARIABLE_DEFAULT,
+                item,
+                "`Variable.get(default_var=)` is `default=` in airflow.sdk",
+                edits=[ctx.keyword_name_edit(item, "default")],
+            )
+
+    def _default_args(self, ctx: FileContext) -> Iterator[Finding]:
+        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args and _applies(c, ctx)]
+        if not changes:
+            return
+        names: set[str] = set()
+        for node in default_args_dicts(ctx):
+            if isinstance(node, ast.Dict):
+                yield from self._dict_literal(ctx, node, changes)
+            else:
+                yield from self._dict_call(ctx, node, changes)
+        for name in ctx.nodes.names:
+            if "default_args" in name.lower():
+                names.add(name)
+        for assign, key in subscript_assignments(ctx, names):
+            change = next((c for c in changes if c.old == key), None)
+            if change is None:
+                continue
+            target = assign.targets[0]
+            assert isinstance(target, ast.Subscript)
+            if change.new is None and change.meta.fix is not FixSafety.NONE:
+                whole = ctx.owns_lines(ctx.start(assign), ctx.end(assign))
+                edits = [Edit(whole[0], whole[1], "")] if whole else []
+                yield ctx.finding(
+                    change.meta,
+                    assign,
+                    f"default_args `{key}` is not accepted on the target; removed",
+                    edits=edits,
+                    category=_category(change, ctx),
+                )
+            elif change.new is not None:
+                yield ctx.finding(
+                    change.meta,
+                    assign,
+                    f"default_args `{key}` is now `{change.new}`",
+                    edits=[_rename_string(ctx, target.slice, change.new)],
+                    category=_category(change, ctx),
+                )
+            else:
+                yield ctx.finding(change.meta, assign, change.message or "", category=_category(change, ctx))
+
+    def _dict_literal(self, ctx: FileContext, node: ast.Dict, changes: list[Change]) -> Iterator[Finding]:
+        items = dict_items(node)
+        present = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+        for index, item in enumerate(items):
+            assert isinstance(item, DictItem)
+            key = item.key
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            change = next((c for c in changes if c.old == key.value), None)
+            if change is None:
+                continue
+            yield from self._entry(
+                ctx,
+                change,
+                key,
+                present,
+                ctx.remove_item(items, index),
+                _rename_string(ctx, key, change.new or ""),
+            )
+
+    def _dict_call(self, ctx: FileContext, node: ast.Call, changes: list[Change]) -> Iterator[Finding]:
+        items = keyword_items(node)
+        present = {k.arg for k in node.keywords}
+        for item in node.keywords:
+            change = next((c for c in changes if c.old == item.arg), None)
+            if change is None:
+                continue
+            yield from self._entry(
+                ctx,
+                change,
+                item,
+                present,
+                ctx.remove_item(items, items.index(item)),
+                ctx.keyword_name_edit(item, change.new or "x"),
+            )
+
+    def _entry(
+        self,
+        ctx: FileContext,
+        change: Change,
+        node: ast.AST,
+        present: Container[object],
+        remove: Edit,
+        rename: Edit,
+    ) -> Iterator[Finding]:
+        category = _category(change, ctx)
+        if change.meta.fix is FixSafety.NONE:
+            yield ctx.finding(change.meta, node, change.message or "", category=category)
+        elif change.new is None:
+            yield ctx.finding(
+                change.meta,
+                node,
+                f"default_args `{change.old}` is not accepted on the target; removed",
+                edits=[remove],
+                category=category,
+            )
+        elif change.new in present:
+            yield ctx.finding(
+                change.meta,
+                node,
+                f"default_args has both `{change.old}` and `{change.new}`; keep one",
+                category=category,
+            )
+        else:
+            yield ctx.finding(
+                change.meta,
+                node,
+                f"default_args `{change.old}` is now `{change.new}`",
+                edits=[rename],
+                category=category,
+            )
+
+
+def _rename_string(ctx: FileContext, node: ast.expr, new: str) -> Edit:
+    """Replace a string literal's content, keeping its quote style."""
+    segment = ctx.segment(node)
+    quote = segment[-1]
+    prefix_end = segment.index(quote)
+    return ctx.replace(node, f"{segment[:prefix_end]}{quote}{new}{quote}")

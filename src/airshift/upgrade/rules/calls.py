@@ -1,0 +1,147 @@
+"""Recognising DAG constructors, operator calls and default_args dicts, shared by argument rules."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from airshift.upgrade.context import FileContext
+
+DAG_CLASSES = frozenset(
+    {
+        "airflow.DAG",
+        "airflow.models.DAG",
+        "airflow.models.dag.DAG",
+        "airflow.sdk.DAG",
+        "airflow.sdk.definitions.dag.DAG",
+        "airflow.decorators.dag",
+        "airflow.models.dag.dag",
+        "airflow.sdk.dag",
+        "airflow.sdk.definitions.dag.dag",
+    }
+)
+
+
+def callee_name(ctx: FileContext, call: ast.Call) -> tuple[str | None, str]:
+    """(qualified name through imports or None, the last identifier) of what a call calls."""
+    func = call.func
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return ctx.imports.qualified(func), last
+
+
+def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:
+    qualified, last = callee_name(ctx, call)
+    if qualified is not None:
+        return qualified in DAG_CLASSES
+    return last == "DAG"
+
+
+def local_operator_classes(ctx: FileContext) -> set[str]:
+    """Classes defined in this file that derive from an operator or sensor."""
+    names: set[str] = set()
+    for cls in ctx.nodes.classes:
+        for base in cls.bases:
+            last = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if last.endswith(("Operator", "Sensor")) or last in names:
+                names.add(cls.name)
+    return names
+
+
+def is_operator_call(ctx: FileContext, call: ast.Call, local_classes: set[str]) -> bool:
+    qualified, last = callee_name(ctx, call)
+    if qualified is not None:
+        last = qualified.rpartition(".")[2]
+    return last.endswith(("Operator", "Sensor")) or last in local_classes
+
+
+def keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    for item in call.keywords:
+        if item.arg == name:
+            return item
+    return None
+
+
+@dataclass
+class DefaultArgs:
+    """One place that defines default_args entries: a dict display or a dict(...) call."""
+
+    node: ast.Dict | ast.Call
+
+
+def _module_assignments(ctx: FileContext, name: str) -> Iterator[ast.expr]:
+    for assign in ctx.nodes.assigns:
+        if any(isinstance(t, ast.Name) and t.id == name for t in assign.targets):
+            yield assign.value
+    for call in ctx.nodes.calls:  # name.update({...}) / name.update(key=value)
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "update"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == name
+        ):
+            yield from call.args
+            yield call
+
+
+def _as_default_args(node: ast.expr) -> ast.Dict | ast.Call | None:
+    if isinstance(node, ast.Dict):
+        return node
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return node
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update":
+        return node
+    return None
+
+
+def default_args_dicts(ctx: FileContext) -> list[ast.Dict | ast.Call]:
+    """Every dict that feeds default_args: passed literally, via dict(...), or via a variable of this file
+    (including later .update(...) calls). Variables named like default_args count even if the DAG that
+    uses them lives in another file."""
+    found: dict[int, ast.Dict | ast.Call] = {}
+    variable_names: set[str] = {
+        name for name in ctx.nodes.names if "default_args" in name.lower() or name.lower() == "args"
+    }
+    for call in ctx.nodes.calls:
+        item = keyword(call, "default_args")
+        if item is None:
+            continue
+        direct = _as_default_args(item.value)
+        if direct is not None:
+            found[id(direct)] = direct
+        elif isinstance(item.value, ast.Name):
+            variable_names.add(item.value.id)
+    for name in variable_names:
+        for value in _module_assignments(ctx, name):
+            candidate = _as_default_args(value)
+            if candidate is not None and (name != "args" or _looks_like_default_args(candidate)):
+                found[id(candidate)] = candidate
+    return list(found.values())
+
+
+def _looks_like_default_args(node: ast.Dict | ast.Call) -> bool:
+    keys = (
+        [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        if isinstance(node, ast.Dict)
+        else [k.arg for k in node.keywords]
+    )
+    return any(
+        k in {"owner", "start_date", "retries", "retry_delay", "depends_on_past", "email"} for k in keys
+    )
+
+
+def subscript_assignments(ctx: FileContext, names: set[str]) -> Iterator[tuple[ast.Assign, str]]:
+    """`default_args["key"] = value` statements."""
+    for assign in ctx.nodes.assigns:
+        if len(assign.targets) != 1:
+            continue
+        target = assign.targets[0]
+        if (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and target.value.id in names
+            and isinstance(target.slice, ast.Constant)
+            and isinstance(target.slice.value, str)
+        ):
+            yield assign, target.slice.value
