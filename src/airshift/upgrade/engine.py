@@ -168,7 +168,7 @@ def analyse(
         ctx = FileContext(current, current_tree, settings, table, source_version, path)
         findings = _run_rules(ctx, rules, selection)
         if not fix:
-            analysis.findings = findings
+            analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             return analysis
         chosen, edits = _choose(findings, settings.allow_unsafe)
         if not chosen:

@@ -7,7 +7,9 @@ to write for that target.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -119,15 +121,22 @@ def _distribution_from_module(name: str) -> str:
     return f"apache-airflow-providers-{parts[0]}" if parts else "apache-airflow"
 
 
+def _table_bytes() -> bytes:
+    override = os.environ.get(
+        "AIRSHIFT_MOVES_TABLE"
+    )  # a table built with scripts/generate_tables.py elsewhere
+    if override:
+        with open(override, "rb") as handle:
+            return handle.read()
+    return resources.files("airshift.upgrade").joinpath("tables/moves.json").read_bytes()
+
+
 @cache
 def load_table() -> MoveTable:
-    text = resources.files("airshift.upgrade").joinpath("tables/moves.json").read_text(encoding="utf-8")
-    return MoveTable(json.loads(text))
+    return MoveTable(json.loads(_table_bytes()))
 
 
+@cache
 def table_fingerprint() -> str:
     """Part of the cache key: a new table invalidates cached results."""
-    import hashlib
-
-    data = resources.files("airshift.upgrade").joinpath("tables/moves.json").read_bytes()
-    return hashlib.sha256(data).hexdigest()[:16]
+    return hashlib.sha256(_table_bytes()).hexdigest()[:16]

@@ -40,6 +40,10 @@ def decode_source(path: Path, raw: bytes) -> SourceFile:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as error:
+        if "invalid or missing encoding declaration" in str(error.msg):
+            raise UnreadableSource(
+                "not valid UTF-8 and no coding declaration (PEP 263) says otherwise"
+            ) from None
         raise UnreadableSource(f"bad encoding declaration: {error.msg}") from None
     try:
         text = raw.decode(encoding)
@@ -56,21 +60,27 @@ def read_source(path: Path) -> SourceFile:
     return decode_source(path, raw)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and rename, keeping the file's permission bits."""
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write via a temp file in the same folder and rename. Keeps the permission bits of the file being
+    replaced; a new file gets `mode` (e.g. its source's) or the usual umask-based default."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode: int | None = path.stat().st_mode & 0o7777
+        mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
+        mode = mode if mode is not None else _default_mode()
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".airshift-tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

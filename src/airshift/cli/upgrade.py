@@ -1,0 +1,368 @@
+"""`airshift scan`, `airshift fix` and `airshift demo`: the code upgrader on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from airshift.config import UpgradeConfig, load_config
+from airshift.errors import AirshiftError
+from airshift.report import github, sarif, upgrade_json, upgrade_text
+from airshift.report.rules_doc import rules_table
+from airshift.upgrade.cache import default_cache_dir
+from airshift.upgrade.context import Settings
+from airshift.upgrade.discovery import discover
+from airshift.upgrade.registry import Selection, all_metas
+from airshift.upgrade.requirements import update_file
+from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
+from airshift.upgrade.versions import DEFAULT_TARGET, SOURCES, parse_target, render
+
+PROGRESS_FROM = 200
+EXIT_CLEAN, EXIT_CHANGES, EXIT_ERRORS = 0, 1, 2
+REQUIREMENTS_FILE = "airshift-requirements.txt"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+PathsArg = Annotated[list[Path] | None, typer.Argument(help="DAG files or folders.", show_default=False)]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", help=f"Airflow to migrate to: 2.11, 3.0-3.3 [default: {DEFAULT_TARGET}]."),
+]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Airflow the code was written for: auto (per file), 1.10 or 2.")
+]
+DiffOpt = Annotated[bool, typer.Option("--diff", help="Show the unified diff of every change.")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a change is needed.")]
+SelectOpt = Annotated[
+    list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes (AS1, AS301).")
+]
+IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rule codes or prefixes.")]
+FormatOpt = Annotated[Format | None, typer.Option("--format", help="Report format.")]
+ListRulesOpt = Annotated[bool, typer.Option("--list-rules", help="List every rule and exit.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="pyproject.toml to read [tool.airshift] from.")
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Analyse every file even if unchanged since last run.")
+]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: one per core).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of files or folders to skip.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", help="Date (YYYY-MM-DD) rewrites of days_ago() count from [default: today]."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
+    app.command("fix")(fix)
+    app.command("demo")(demo)
+
+
+def _settings(
+    config: UpgradeConfig, target: str | None, source: str | None, safe_only: bool, today: str | None
+) -> Settings:
+    chosen_source = source or config.source or "auto"
+    if chosen_source not in SOURCES:
+        raise AirshiftError(f"unsupported --source {chosen_source!r}; choose one of {', '.join(SOURCES)}")
+    if today is not None:
+        try:
+            dt.date.fromisoformat(today)
+        except ValueError:
+            raise AirshiftError(f"--today must be a date like 2026-11-22, not {today!r}") from None
+    return Settings(
+        target=parse_target(target or config.target or DEFAULT_TARGET),
+        source=chosen_source,
+        allow_unsafe=not (safe_only or bool(config.safe_only)),
+        today=today or dt.datetime.now(dt.timezone.utc).date().isoformat(),
+    )
+
+
+def _print_rules(console: Console, fmt: Format) -> None:
+    metas = all_metas()
+    if fmt is Format.json:
+        import json
+
+        console.print_json(
+            json.dumps([{**vars(m), "category": m.category.value, "fix": m.fix.value} for m in metas])
+        )
+        return
+    console.print(rules_table(metas))
+
+
+def _execute(
+    command: str,
+    paths: list[Path] | None,
+    target: str | None,
+    source: str | None,
+    diff: bool,
+    check: bool,
+    out: Path | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    fmt: Format | None,
+    list_rules: bool,
+    config_path: Path | None,
+    no_cache: bool,
+    jobs: int | None,
+    exclude: list[str] | None,
+    output: Path | None,
+    today: str | None,
+    requirements: Path | None = None,
+    safe_only: bool = False,
+) -> int:
+    console = Console(highlight=False, soft_wrap=True)
+    if list_rules:
+        _print_rules(console, fmt or Format.text)
+        return EXIT_CLEAN
+    if not paths:
+        raise AirshiftError(f"give one or more DAG files or folders, e.g. `airshift {command} dags/`")
+    config, _ = load_config(paths[0], config_path)
+    selection = Selection.parse(select or config.select, ignore or config.ignore)
+    selection.validate()
+    settings = _settings(config, target, source, safe_only, today)
+    fmt = fmt or Format(config.format or "text")
+    if out is not None:
+        out = out.resolve()
+        for path in paths:
+            if path.resolve() == out or path.resolve() in out.parents:
+                raise AirshiftError(f"--out {out} is inside {path}; choose a folder outside the sources")
+    write = command == "fix" and not check
+    cache_dir = None if no_cache else Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    options = RunOptions(
+        settings=settings,
+        selection=selection,
+        fix=command == "fix" or diff or check,
+        write=write,
+        want_diff=diff,
+        out_dir=out,
+        cache_dir=cache_dir,
+        jobs=jobs if jobs is not None else (config.jobs or 0),
+    )
+    found = discover(paths, tuple(exclude or config.exclude))
+    result = _run_with_progress(found, options, fmt)
+    requirement_note = None
+    if write and result.requirements:
+        requirement_note = _write_requirements(result, requirements or _requirements_path(paths, out, config))
+    _report(console, result, command, render(settings.target), fmt, output)
+    if requirement_note and fmt is Format.text:
+        console.print(requirement_note)
+    if any(report.status == "failed" for report in result.files):
+        return EXIT_ERRORS
+    return EXIT_CHANGES if needs_change(result) else EXIT_CLEAN
+
+
+def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfig) -> Path:
+    if config.requirements:
+        return Path(config.requirements)
+    if out is not None:
+        return out / REQUIREMENTS_FILE
+    first = paths[0]
+    return (first if first.is_dir() else first.parent) / REQUIREMENTS_FILE
+
+
+def _write_requirements(result: RunResult, path: Path) -> str:
+    update = update_file(path, result.requirements)
+    parts = []
+    if update.added:
+        parts.append(f"added {len(update.added)}")
+    if update.raised:
+        parts.append(f"raised {len(update.raised)}")
+    return f"requirements: {path} ({', '.join(parts) if parts else 'already up to date'})"
+
+
+def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunResult:
+    from airshift.upgrade.discovery import Discovery
+
+    assert isinstance(found, Discovery)
+    total = len(found.python)
+    err = Console(stderr=True)
+    if total < PROGRESS_FROM or not err.is_terminal:
+        return run(found, options)
+    with Progress(
+        TextColumn("[bold]airshift[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("files", total=total)
+        return run(found, options, progress=lambda n: progress.advance(task, n))
+
+
+def _report(
+    console: Console, result: RunResult, command: str, target: str, fmt: Format, output: Path | None
+) -> None:
+    if fmt is Format.text:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                upgrade_text.render(
+                    Console(file=handle, width=120, no_color=True), result, all_metas(), command
+                )
+        else:
+            upgrade_text.render(console, result, all_metas(), command)
+        return
+    if fmt is Format.json:
+        text = upgrade_json.render(result, command, target)
+    elif fmt is Format.sarif:
+        text = sarif.render(result, all_metas())
+    else:
+        text = github.render(result)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def scan(
+    paths: PathsArg = None,
+    target: TargetOpt = None,
+    source: SourceOpt = None,
+    diff: DiffOpt = False,
+    check: CheckOpt = False,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fmt: FormatOpt = None,
+    list_rules: ListRulesOpt = False,
+    config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False,
+    jobs: JobsOpt = None,
+    exclude: ExcludeOpt = None,
+    output: OutputOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
+
+    Exit codes: 0 nothing to change, 1 changes needed, 2 errors (unreadable or unparsable files, bad options)."""
+    code = _execute(
+        "scan",
+        paths,
+        target,
+        source,
+        diff,
+        check,
+        None,
+        select,
+        ignore,
+        fmt,
+        list_rules,
+        config,
+        no_cache,
+        jobs,
+        exclude,
+        output,
+        today,
+    )
+    raise typer.Exit(code)
+
+
+def fix(
+    paths: PathsArg = None,
+    target: TargetOpt = None,
+    source: SourceOpt = None,
+    diff: DiffOpt = False,
+    check: CheckOpt = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write a complete migrated copy here; sources untouched.")
+    ] = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fmt: FormatOpt = None,
+    list_rules: ListRulesOpt = False,
+    config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False,
+    jobs: JobsOpt = None,
+    exclude: ExcludeOpt = None,
+    output: OutputOpt = None,
+    today: TodayOpt = None,
+    requirements: Annotated[
+        Path | None,
+        typer.Option("--requirements", help="Requirements file to update in place with needed providers."),
+    ] = None,
+    safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
+) -> None:
+    """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
+
+    Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors."""
+    code = _execute(
+        "fix",
+        paths,
+        target,
+        source,
+        diff,
+        check,
+        out,
+        select,
+        ignore,
+        fmt,
+        list_rules,
+        config,
+        no_cache,
+        jobs,
+        exclude,
+        output,
+        today,
+        requirements,
+        safe_only,
+    )
+    raise typer.Exit(code)
+
+
+def demo(
+    target: TargetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the migrated copy [default: a temp folder].")
+    ] = None,
+) -> None:
+    """Migrate the bundled Airflow 1.10 example DAGs into a folder and show the diff and summary."""
+    examples = resources.files("airshift").joinpath("examples/airflow110")
+    workspace = Path(tempfile.mkdtemp(prefix="airshift-demo-"))
+    source = workspace / "dags-airflow110"
+    with resources.as_file(examples) as folder:
+        shutil.copytree(folder, source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    destination = out or workspace / f"dags-airflow{target or DEFAULT_TARGET}"
+    previous = Path.cwd()
+    os.chdir(workspace)  # report paths relative to the workspace
+    try:
+        code = _execute(
+            "fix",
+            [source],
+            target,
+            None,
+            True,
+            False,
+            destination,
+            None,
+            None,
+            Format.text,
+            False,
+            None,
+            True,
+            None,
+            None,
+            None,
+            None,
+        )
+    finally:
+        os.chdir(previous)
+    Console().print(f"\noriginal: {source}\nmigrated: {destination}")
+    raise typer.Exit(EXIT_ERRORS if code == EXIT_ERRORS else EXIT_CLEAN)

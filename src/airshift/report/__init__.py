@@ -1,0 +1,1 @@
+"""Reports of an upgrade run: text (rich), JSON, SARIF and GitHub annotations."""

@@ -1,0 +1,310 @@
+"""Running the engine over files: reading, caching, parallel workers, writing results in place or to --out."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from airshift.upgrade.cache import ResultCache
+from airshift.upgrade.context import Settings
+from airshift.upgrade.discovery import Discovery, Root, relative_out
+from airshift.upgrade.engine import SyntaxProblem, analyse
+from airshift.upgrade.model import Category, Finding, Requirement
+from airshift.upgrade.moves import load_table, table_fingerprint
+from airshift.upgrade.registry import Selection
+from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+PARALLEL_FROM = 64  # below this many files, worker start-up costs more than it saves
+
+
+@dataclass
+class Problem:
+    """A finding as reported: no edits, only what a reader or a report needs."""
+
+    code: str
+    message: str
+    line: int
+    col: int
+    category: str
+    fixable: bool
+    fixed: bool
+    end_line: int | None = None
+    requirements: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, finding: Finding) -> Problem:
+        return cls(
+            code=finding.code,
+            message=finding.message,
+            line=finding.line,
+            col=finding.col,
+            category=finding.category.value,
+            fixable=finding.fixable or finding.fixed,
+            fixed=finding.fixed,
+            end_line=finding.end_line,
+            requirements=[r.render() for r in finding.requirements],
+        )
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str  # "unchanged", "changed", "failed"
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+    source_version: str | None = None
+    diff: str | None = None
+    requirements: list[tuple[str, str | None]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    cached: bool = False
+
+
+@dataclass
+class RunOptions:
+    settings: Settings
+    selection: Selection
+    fix: bool  # compute fixes (scan reports only)
+    write: bool  # write results (fix without --check)
+    want_diff: bool = False
+    out_dir: Path | None = None
+    cache_dir: Path | None = None  # None: no cache
+    jobs: int = 0  # 0: one per core
+
+
+@dataclass
+class RunResult:
+    files: list[FileReport]
+    elapsed: float
+    copied: int = 0
+
+    @property
+    def requirements(self) -> list[Requirement]:
+        best: dict[str, str | None] = {}
+        for report in self.files:
+            for distribution, version in report.requirements:
+                current = best.get(distribution)
+                if distribution not in best or (version and (current is None or _newer(version, current))):
+                    best[distribution] = version
+        return [Requirement(d, v) for d, v in sorted(best.items())]
+
+
+def _newer(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) > Version(b)
+    except InvalidVersion:
+        return a > b
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _context_key(options: RunOptions) -> str:
+    selection = options.selection
+    return "|".join(
+        [
+            options.settings.key(),
+            ",".join(selection.select),
+            ",".join(selection.ignore),
+            str(options.fix),
+            table_fingerprint(),
+        ]
+    )
+
+
+def process_file(path: Path, target_path: Path | None, options: RunOptions) -> FileReport:
+    """Analyse one file; with options.write, write the result to target_path (in place when equal).
+
+    A file that cannot be handled is never modified; under --out it is copied byte for byte."""
+    report, new_raw = _report_for(path, options)
+    if options.want_diff and new_raw is not None and report.status == "changed":
+        report.diff = _diff(path.read_bytes(), new_raw, report.path)
+    if options.write and target_path is not None:
+        if report.status == "changed" and new_raw is not None:
+            write_atomic(target_path, new_raw, mode=path.stat().st_mode & 0o7777)
+        elif target_path != path and path.is_file():
+            _copy(path, target_path)
+    return report
+
+
+def _report_for(path: Path, options: RunOptions) -> tuple[FileReport, bytes | None]:
+    display = _display(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return FileReport(
+                display, "failed", error=f"too large ({size / 1024 / 1024:.1f} MiB; limit 10 MiB)"
+            ), None
+        raw = path.read_bytes()
+    except OSError as error:
+        return FileReport(display, "failed", error=f"cannot read: {error.strerror or error}"), None
+    cache = ResultCache(options.cache_dir, _context_key(options))
+    key = cache.key(raw)
+    cached = cache.get(key)
+    if cached is not None:
+        return _from_cache(display, cached)
+    report, new_raw = _analyse(path, raw, options)
+    cache.put(key, _to_cache(report, new_raw))
+    return report, new_raw
+
+
+def _analyse(path: Path, raw: bytes, options: RunOptions) -> tuple[FileReport, bytes | None]:
+    display = _display(path)
+    if not raw.strip():
+        return FileReport(display, "unchanged"), None
+    try:
+        source = decode_source(path, raw)
+        analysis = analyse(
+            source.text,
+            _rules(options),
+            load_table(),
+            options.settings,
+            options.selection,
+            fix=options.fix,
+            path=str(path),
+        )
+    except (UnreadableSource, SyntaxProblem) as problem:
+        return FileReport(display, "failed", error=str(problem)), None
+    except RecursionError:
+        return FileReport(display, "failed", error="too deeply nested to analyse"), None
+    changed = analysis.text != source.text
+    new_raw: bytes | None = None
+    if changed:
+        try:
+            new_raw = source.encode(analysis.text)
+        except UnicodeEncodeError as error:
+            return FileReport(
+                display, "failed", error=f"fixed text cannot be written as {source.encoding}: {error}"
+            ), None
+    problems = [Problem.of(f) for f in analysis.findings]
+    requirements = sorted({(r.distribution, r.min_version) for r in analysis.requirements}, key=str)
+    if not options.fix:
+        requirements = sorted(
+            {(r.distribution, r.min_version) for f in analysis.findings for r in f.requirements}, key=str
+        )
+    if not options.fix:  # scan: a file "needs change" when any finding has a fix
+        changed = any(f.fixable for f in analysis.findings)
+    report = FileReport(
+        display,
+        "changed" if changed else "unchanged",
+        problems=problems,
+        source_version=analysis.source_version,
+        requirements=requirements,
+        dropped=analysis.dropped,
+    )
+    return report, new_raw
+
+
+_RULES_BY_SELECTION: dict[Selection, list[Any]] = {}
+
+
+def _rules(options: RunOptions) -> list[Any]:
+    rules = _RULES_BY_SELECTION.get(options.selection)
+    if rules is None:
+        rules = _RULES_BY_SELECTION[options.selection] = options.selection.rules()
+    return rules
+
+
+def _to_cache(report: FileReport, new_raw: bytes | None) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "error": report.error,
+        "source_version": report.source_version,
+        "problems": [vars(p) for p in report.problems],
+        "requirements": report.requirements,
+        "dropped": report.dropped,
+        "new": new_raw.decode("latin-1") if new_raw is not None else None,
+    }
+
+
+def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes | None]:
+    report = FileReport(
+        display,
+        data["status"],
+        problems=[Problem(**p) for p in data["problems"]],
+        error=data["error"],
+        source_version=data["source_version"],
+        requirements=[(r[0], r[1]) for r in data["requirements"]],
+        dropped=data["dropped"],
+        cached=True,
+    )
+    new = data.get("new")
+    return report, new.encode("latin-1") if new is not None else None
+
+
+def _diff(old: bytes, new: bytes, display: str) -> str:
+    old_lines = old.decode("utf-8", errors="replace").splitlines(keepends=True)
+    new_lines = new.decode("utf-8", errors="replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(old_lines, new_lines, f"a/{display}", f"b/{display}")
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def _worker(args: tuple[str, str | None, RunOptions]) -> FileReport:
+    path, target, options = args
+    return process_file(Path(path), Path(target) if target else None, options)
+
+
+def run(
+    discovery: Discovery,
+    options: RunOptions,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Process every discovered file; reports come back in the order of the files."""
+    started = time.perf_counter()
+    jobs: list[tuple[str, str | None, RunOptions]] = []
+    for root, path in discovery.python:
+        jobs.append((str(path), str(_target(root, path, options)) if options.write else None, options))
+    reports: list[FileReport] = []
+    workers = options.jobs or os.cpu_count() or 1
+    if workers > 1 and len(jobs) >= PARALLEL_FROM:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for report in pool.map(_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+                reports.append(report)
+                if progress:
+                    progress(1)
+    else:
+        for job in jobs:
+            reports.append(_worker(job))
+            if progress:
+                progress(1)
+    for path, reason in discovery.problems:
+        reports.append(FileReport(_display(path), "failed", error=reason))
+    copied = 0
+    if options.write and options.out_dir is not None:
+        for root, path in discovery.other:
+            _copy(path, options.out_dir / relative_out(root, path))
+            copied += 1
+    return RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied)
+
+
+def _target(root: Root, path: Path, options: RunOptions) -> Path:
+    if options.out_dir is None:
+        return path
+    return options.out_dir / relative_out(root, path)
+
+
+def needs_change(result: RunResult) -> bool:
+    """True when any file would change or has a finding that is not informational."""
+    return any(
+        report.status == "changed"
+        or any(p.category != Category.INFO.value and not p.fixed for p in report.problems)
+        for report in result.files
+    )
