@@ -61,12 +61,17 @@ def _leading_block_end(ctx: FileContext) -> int:
 
 
 def _top_level_anchor(ctx: FileContext, edits: list[Edit]) -> int:
+    """Where the first top-level import being rewritten stands: in its place when it is deleted, right
+    after it when it keeps some names."""
     for statement, guarded, top_level in ctx.imports.statements:
         if not top_level or guarded:
             continue
-        start = ctx.lines.line_start(statement.lineno)
-        if any(e.start == start and e.end > e.start for e in edits):
-            return start
+        line_start = ctx.lines.line_start(statement.lineno)
+        for edit in edits:
+            if edit.start == line_start and edit.end > edit.start and not edit.text:
+                return line_start
+            if edit.start == ctx.start(statement) and edit.end == ctx.end(statement):
+                return ctx.lines.line_end(statement.end_lineno or statement.lineno)
     return _leading_block_end(ctx)
 
 

@@ -92,7 +92,11 @@ class ImportTable:
         return None
 
     def imports_airflow(self) -> bool:
-        return any(b.qualified == "airflow" or b.qualified.startswith("airflow.") for b in self.all_bindings)
+        if any(b.qualified == "airflow" or b.qualified.startswith("airflow.") for b in self.all_bindings):
+            return True
+        return any(  # `from airflow.x import *` binds nothing we can see, but counts
+            isinstance(s, ast.ImportFrom) and (s.module or "").startswith("airflow") for s, _, _ in self.statements
+        )
 
 
 def _bindings_of(statement: ast.Import | ast.ImportFrom, guarded: bool, top_level: bool) -> Iterator[Binding]:

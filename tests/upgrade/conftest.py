@@ -1,0 +1,37 @@
+"""Helpers for before/after rule tests, run against the real generated moves table."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from airshift.upgrade.context import Settings
+from airshift.upgrade.engine import Analysis, analyse
+from airshift.upgrade.moves import load_table
+from airshift.upgrade.registry import Selection
+from airshift.upgrade.versions import parse_target
+
+TODAY = "2026-11-22"
+
+
+def run(source: str, target: str = "3.3", fix: bool = True, select: tuple[str, ...] = (), **settings: object) -> Analysis:
+    selection = Selection(select)
+    options = Settings(target=parse_target(target), today=TODAY, **settings)  # type: ignore[arg-type]
+    return analyse(source, selection.rules(), load_table(), options, selection, fix=fix)
+
+
+def assert_fix(before: str, after: str, target: str = "3.3", select: tuple[str, ...] = (), dedent: bool = True) -> Analysis:
+    """The fix turns `before` into exactly `after`; the output parses; a second run changes nothing."""
+    if dedent:
+        before, after = textwrap.dedent(before), textwrap.dedent(after)
+    result = run(before, target=target, select=select)
+    assert result.text == after
+    ast.parse(result.text)
+    again = run(result.text, target=target, select=select)
+    assert again.text == result.text, "not idempotent"
+    assert not any(f.fixed for f in again.findings)
+    return result
+
+
+def codes(analysis: Analysis, fixed: bool | None = None) -> list[str]:
+    return [f.code for f in analysis.findings if fixed is None or f.fixed is fixed]
