@@ -18,8 +18,8 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported; keep this list the single place to add one.
-from airshift.cli import runtime as _runtime  # noqa: E402
-from airshift.cli import upgrade as _upgrade  # noqa: E402
+import airshift.cli.runtime as _runtime  # noqa: E402
+import airshift.cli.upgrade as _upgrade  # noqa: E402
 
 _runtime.register(app)
 _upgrade.register(app)
