@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from airshift.upgrade.rules.arguments import ArgumentChanges
+from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
-ADAPTED_NAMES: frozenset[str] = frozenset()
+ADAPTED_NAMES: frozenset[str] = BigQueryExecuteQuery.handles
 
 RULES = (
     ImportMoves(stop_before=ADAPTED_NAMES),
     ArgumentChanges(),
     TriggerRuleValues(),
     RemovedHelpers(),
+    BigQueryExecuteQuery(),
 )

@@ -189,12 +189,15 @@ class ImportMoves:
                 else:
                     findings.append(self._unused(ctx, alias, qualified, group))
                 continue
-            resolution = self._resolve(ctx, qualified)
-            if resolution is None:
+            if ctx.table.resolve(qualified, ctx.target) is None:
                 keep.append(alias)
                 continue
             if not self._used(ctx, local, exported):
                 findings.append(self._unused(ctx, alias, qualified, group))
+                continue
+            resolution = self._resolve(ctx, qualified)
+            if resolution is None:  # a call adapter rule owns this name's next hop
+                keep.append(alias)
                 continue
             if resolution.new is None:
                 keep.append(alias)
