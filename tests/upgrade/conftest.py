@@ -14,13 +14,17 @@ from airshift.upgrade.versions import parse_target
 TODAY = "2026-11-22"
 
 
-def run(source: str, target: str = "3.3", fix: bool = True, select: tuple[str, ...] = (), **settings: object) -> Analysis:
+def run(
+    source: str, target: str = "3.3", fix: bool = True, select: tuple[str, ...] = (), **settings: object
+) -> Analysis:
     selection = Selection(select)
     options = Settings(target=parse_target(target), today=TODAY, **settings)  # type: ignore[arg-type]
     return analyse(source, selection.rules(), load_table(), options, selection, fix=fix)
 
 
-def assert_fix(before: str, after: str, target: str = "3.3", select: tuple[str, ...] = (), dedent: bool = True) -> Analysis:
+def assert_fix(
+    before: str, after: str, target: str = "3.3", select: tuple[str, ...] = (), dedent: bool = True
+) -> Analysis:
     """The fix turns `before` into exactly `after`; the output parses; a second run changes nothing."""
     if dedent:
         before, after = textwrap.dedent(before), textwrap.dedent(after)

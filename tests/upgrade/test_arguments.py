@@ -30,8 +30,11 @@ def test_dag_argument_renamed(old: str, new: str) -> None:
 
 @pytest.mark.parametrize("argument", ['default_view="graph"', 'orientation="LR"'])
 def test_dag_ui_argument_removed(argument: str) -> None:
-    assert_fix(f'{SDK_DAG}dag = DAG("d", schedule=None, {argument})\n', f'{SDK_DAG}dag = DAG("d", schedule=None)\n',
-               dedent=False)
+    assert_fix(
+        f'{SDK_DAG}dag = DAG("d", schedule=None, {argument})\n',
+        f'{SDK_DAG}dag = DAG("d", schedule=None)\n',
+        dedent=False,
+    )
 
 
 def test_dag_decorator_arguments_too() -> None:
@@ -94,8 +97,12 @@ def test_removal_of_an_argument_on_its_own_line_drops_the_line_and_its_comment()
 def test_operator_arguments(old: str, new: str) -> None:
     head = "from airflow.providers.standard.operators.bash import BashOperator\n"
     assert_fix(
-        f'{head}t = BashOperator(task_id="t", {old}bash_command="x")\n'.replace("=1b", "=1, b").replace("=Trueb", "=True, b"),
-        f'{head}t = BashOperator(task_id="t", {new}bash_command="x")\n'.replace("=1b", "=1, b").replace("=Trueb", "=True, b"),
+        f'{head}t = BashOperator(task_id="t", {old}bash_command="x")\n'.replace("=1b", "=1, b").replace(
+            "=Trueb", "=True, b"
+        ),
+        f'{head}t = BashOperator(task_id="t", {new}bash_command="x")\n'.replace("=1b", "=1, b").replace(
+            "=Trueb", "=True, b"
+        ),
         dedent=False,
     )
 

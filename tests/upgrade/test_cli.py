@@ -30,8 +30,14 @@ with DAG("clean", schedule="@daily") as dag:
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AIRSHIFT_CACHE_DIR": str(cwd / ".cache")}
-    return subprocess.run([sys.executable, "-m", "airshift", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "airshift", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -117,7 +123,9 @@ def test_encoding_crlf_and_bom_survive_a_fix(project: Path) -> None:
     dags = project / "dags"
     latin = b"# -*- coding: latin-1 -*-\r\n# caf\xe9\r\nfrom airflow.operators.bash_operator import BashOperator\r\nBashOperator(task_id='t')\r\n"
     (dags / "latin.py").write_bytes(latin)
-    (dags / "bom.py").write_bytes(b"\xef\xbb\xbffrom airflow.operators.bash_operator import BashOperator\nBashOperator(task_id='t')\n")
+    (dags / "bom.py").write_bytes(
+        b"\xef\xbb\xbffrom airflow.operators.bash_operator import BashOperator\nBashOperator(task_id='t')\n"
+    )
     assert cli("fix", "dags", cwd=project).returncode == 1
     fixed = (dags / "latin.py").read_bytes()
     assert fixed.startswith(b"# -*- coding: latin-1 -*-\r\n# caf\xe9\r\n")

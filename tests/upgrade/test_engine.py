@@ -63,10 +63,7 @@ def test_file_without_airflow_is_untouched_and_not_analysed() -> None:
 
 
 def test_fixed_point_reaches_idempotence_in_one_run() -> None:
-    source = (
-        "from airflow.models import Variable\n"
-        "x = Variable.get('k', default_var=1)\n"
-    )
+    source = "from airflow.models import Variable\nx = Variable.get('k', default_var=1)\n"
     once = run(source)
     twice = run(once.text)
     assert twice.text == once.text

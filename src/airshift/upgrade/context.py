@@ -6,11 +6,11 @@ import ast
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any
 
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import MoveTable
-from airshift.upgrade.names import ImportTable, assigned_names
+from airshift.upgrade.names import ImportTable
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.versions import Version
 
@@ -30,9 +30,23 @@ class Settings:
         return f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}"
 
 
+_SKIP_FIELDS = {"ctx", "type_ignores", "type_comment"}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in getattr(cls, "_fields", ()) if f not in _SKIP_FIELDS)
+    return fields
+
+
 @dataclass
 class NodeIndex:
-    """Nodes of interest, collected in one walk so rules do not walk the tree again and again."""
+    """Nodes of interest, collected in one walk so rules do not walk the tree again and again.
+
+    The walk is hand-rolled (a stack and a per-class field list) because it runs once per file on every
+    scan and `ast.walk` costs several times more than parsing."""
 
     calls: list[ast.Call] = field(default_factory=list)
     names: dict[str, list[ast.Name]] = field(default_factory=lambda: defaultdict(list))
@@ -40,33 +54,59 @@ class NodeIndex:
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
     classes: list[ast.ClassDef] = field(default_factory=list)
     assigns: list[ast.Assign] = field(default_factory=list)
-    subscripts: list[ast.Subscript] = field(default_factory=list)
     ifs: list[ast.If] = field(default_factory=list)
-    strings: list[ast.Constant] = field(default_factory=list)
+    assigned: set[str] = field(default_factory=set)  # names bound other than by import
 
     @classmethod
     def build(cls, tree: ast.Module) -> NodeIndex:
         index = cls()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                index.calls.append(node)
-            elif isinstance(node, ast.Name):
-                index.names[node.id].append(node)
-            elif isinstance(node, ast.Attribute):
-                index.attributes.append(node)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                index.functions.append(node)
-            elif isinstance(node, ast.ClassDef):
-                index.classes.append(node)
-            elif isinstance(node, ast.Assign):
-                index.assigns.append(node)
-            elif isinstance(node, ast.Subscript):
-                index.subscripts.append(node)
-            elif isinstance(node, ast.If):
-                index.ifs.append(node)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                index.strings.append(node)
+        calls, attributes, functions, classes = index.calls, index.attributes, index.functions, index.classes
+        assigns, ifs, names, assigned = index.assigns, index.ifs, index.names, index.assigned
+        name_type, constant_type, call_type, attribute_type = ast.Name, ast.Constant, ast.Call, ast.Attribute
+        store_types = (ast.Store, ast.Del)
+        stack: list[Any] = [tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node: Any = pop()
+            kind = node.__class__
+            if kind is name_type:
+                names[node.id].append(node)
+                if isinstance(node.ctx, store_types):
+                    assigned.add(node.id)
+                continue
+            if kind is constant_type or node is None or kind is str:
+                continue
+            if kind is call_type:
+                calls.append(node)
+            elif kind is attribute_type:
+                attributes.append(node)
+            elif kind is ast.Assign:
+                assigns.append(node)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                functions.append(node)
+                assigned.add(node.name)
+            elif kind is ast.ClassDef:
+                classes.append(node)
+                assigned.add(node.name)
+            elif kind is ast.If:
+                ifs.append(node)
+            elif kind is ast.arg:
+                assigned.add(node.arg)
+            elif kind is ast.ExceptHandler and node.name:
+                assigned.add(node.name)
+            for name in _child_fields(kind):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    extend(value)
+                elif value is not None:
+                    push(value)
+        for found in (calls, attributes, functions, classes, assigns, ifs):
+            found.sort(key=_position)
         return index
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return (node.lineno, node.col_offset)  # type: ignore[attr-defined]
 
 
 class FileContext:
@@ -78,6 +118,7 @@ class FileContext:
         table: MoveTable,
         source_version: str,
         path: str = "<string>",
+        imports: ImportTable | None = None,
     ) -> None:
         self.text = text
         self.tree = tree
@@ -87,12 +128,12 @@ class FileContext:
         self.source_version = source_version
         self.path = path
         self.lines = LineIndex(text)
-        self.imports = ImportTable(tree)
+        self.imports = imports or ImportTable(tree)
         self.nodes = NodeIndex.build(tree)
 
-    @cached_property
+    @property
     def assigned(self) -> set[str]:
-        return assigned_names(self.tree)
+        return self.nodes.assigned
 
     # -- positions -------------------------------------------------------------------------------
     def start(self, node: ast.AST) -> int:

@@ -17,6 +17,7 @@ from airshift.upgrade.context import FileContext, Settings
 from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable
+from airshift.upgrade.names import ImportTable
 from airshift.upgrade.registry import Rule, Selection
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
@@ -156,16 +157,19 @@ def analyse(
     path: str = "<string>",
 ) -> Analysis:
     """Find (and with `fix`, repair) everything the rules know about in one file's text."""
-    tree = parse(text, path)
-    source_version = detect_source_version(tree, settings.source)
-    analysis = Analysis(text=text, source_version=source_version)
+    tree = parse(text, path)  # even files without Airflow: a syntax error is worth reporting
     if "airflow" not in text:
-        return analysis  # rules only concern files that use Airflow
+        return Analysis(text=text)  # rules only concern files that use Airflow
+    imports = ImportTable(tree)
+    source_version = detect_source_version((s for s, _, _ in imports.statements), settings.source)
+    first_imports: ImportTable | None = imports  # the first pass reuses it; later passes build their own
+    analysis = Analysis(text=text, source_version=source_version)
     history: list[list[Edit]] = []  # edits applied in each pass, to map positions back to the input
     original_lines = LineIndex(text)
     current, current_tree = text, tree
     for _ in range(MAX_PASSES):
-        ctx = FileContext(current, current_tree, settings, table, source_version, path)
+        ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports)
+        first_imports = None
         findings = _run_rules(ctx, rules, selection)
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))

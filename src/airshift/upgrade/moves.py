@@ -53,6 +53,7 @@ class MoveTable:
         self.modules = {old: _move(old, e) for old, e in data.get("modules", {}).items()}
         self.providers: dict[str, dict[str, str]] = data.get("providers", {})
         self.sources: dict[str, Any] = data.get("sources", {})
+        self._resolved: dict[tuple[str, Version, frozenset[str]], Resolution | None] = {}
 
     def _hop(self, name: str, target: Version) -> Move | None:
         move = self.symbols.get(name)

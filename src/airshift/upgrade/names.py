@@ -95,7 +95,8 @@ class ImportTable:
         if any(b.qualified == "airflow" or b.qualified.startswith("airflow.") for b in self.all_bindings):
             return True
         return any(  # `from airflow.x import *` binds nothing we can see, but counts
-            isinstance(s, ast.ImportFrom) and (s.module or "").startswith("airflow") for s, _, _ in self.statements
+            isinstance(s, ast.ImportFrom) and (s.module or "").startswith("airflow")
+            for s, _, _ in self.statements
         )
 
 

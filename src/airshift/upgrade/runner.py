@@ -106,10 +106,10 @@ def _newer(a: str, b: str) -> bool:
 
 
 def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """The path as the user would write it: relative to the current folder when inside it."""
+    text = str(path)
+    prefix = os.getcwd() + os.sep
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _context_key(options: RunOptions) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from airshift.errors import AirshiftError
 
 Version = tuple[int, int]
@@ -11,6 +13,7 @@ DEFAULT_TARGET = "3.3"
 SOURCES: tuple[str, ...] = ("auto", "1.10", "2")
 
 
+@cache
 def parse_version(text: str) -> Version:
     """'3.3' or '3.3.2' -> (3, 3); raises AirshiftError on anything else."""
     parts = text.strip().split(".")

@@ -55,8 +55,19 @@ NOT_EXACT = {
     "delegate_to": "delegate_to was removed from the google provider; use impersonation_chain",
     "impersonation_scopes": "BigQueryInsertJobOperator has no impersonation_scopes",
 }
-MAPPED = {"sql", "bql", "destination_dataset_table", "labels", "cluster_fields", "schema_update_options",
-          "bigquery_conn_id", *QUERY_KEYS, *DESTINATION_KEYS, *SAME_NAME, *NOT_EXACT}
+MAPPED = {
+    "sql",
+    "bql",
+    "destination_dataset_table",
+    "labels",
+    "cluster_fields",
+    "schema_update_options",
+    "bigquery_conn_id",
+    *QUERY_KEYS,
+    *DESTINATION_KEYS,
+    *SAME_NAME,
+    *NOT_EXACT,
+}
 
 
 class BigQueryExecuteQuery:
@@ -93,7 +104,12 @@ class BigQueryExecuteQuery:
                 query.append((key, text(given[argument])))
         if "schema_update_options" in given and not _empty(given["schema_update_options"]):
             value = given["schema_update_options"]
-            query.append(("schemaUpdateOptions", text(value) if isinstance(value, ast.List) else f"list({text(value)})"))
+            query.append(
+                (
+                    "schemaUpdateOptions",
+                    text(value) if isinstance(value, ast.List) else f"list({text(value)})",
+                )
+            )
         if "cluster_fields" in given:
             query.append(("clustering", f'{{"fields": {text(given["cluster_fields"])}}}'))
         destination = given.get("destination_dataset_table")
@@ -101,11 +117,12 @@ class BigQueryExecuteQuery:
             query.append(("destinationTable", _table_reference(destination)))
             for argument, (key, default) in DESTINATION_KEYS.items():
                 query.append((key, text(given[argument]) if argument in given else default))
-        configuration = [("query", query)]
         indent = ctx.line_indent(call) + "    "
         newline = ctx.lines.newline()
         inner = indent + "    "
-        query_text = "{" + "".join(f'{newline}{inner}    "{k}": {v},' for k, v in query) + f"{newline}{inner}}}"
+        query_text = (
+            "{" + "".join(f'{newline}{inner}    "{k}": {v},' for k, v in query) + f"{newline}{inner}}}"
+        )
         config_text = "{" + f'{newline}{inner}"query": {query_text},'
         if "labels" in given:
             config_text += f'{newline}{inner}"labels": {text(given["labels"])},'
@@ -132,7 +149,11 @@ class BigQueryExecuteQuery:
         bound = ctx.imports.bindings.get(INSERT_JOB)
         if bound is not None and bound.qualified != f"{INSERT_JOB_MODULE}.{INSERT_JOB}":
             name = "bigquery_" + INSERT_JOB
-        call_text = f"{name}({newline}" + "".join(f"{indent}{a},{newline}" for a in arguments) + f"{ctx.line_indent(call)})"
+        call_text = (
+            f"{name}({newline}"
+            + "".join(f"{indent}{a},{newline}" for a in arguments)
+            + f"{ctx.line_indent(call)})"
+        )
         requirement = ctx.table.requirement(f"{INSERT_JOB_MODULE}.{INSERT_JOB}")
         return ctx.finding(
             BIGQUERY,
@@ -160,13 +181,15 @@ class BigQueryExecuteQuery:
             return "a list of statements ran one job each; BigQueryInsertJobOperator runs one query"
         destination = given.get("destination_dataset_table")
         if destination is not None and _table_reference(destination) == "":
-            return ("destination_dataset_table must be a literal 'project.dataset.table' to map exactly "
-                    "(a template or a two-part name took the project from the connection)")
+            return (
+                "destination_dataset_table must be a literal 'project.dataset.table' to map exactly "
+                "(a template or a two-part name took the project from the connection)"
+            )
         return None
 
 
 def _empty(node: ast.expr) -> bool:
-    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and not node.elts or (
+    return (isinstance(node, (ast.Tuple, ast.List, ast.Set)) and not node.elts) or (
         isinstance(node, ast.Constant) and node.value is None
     )
 
