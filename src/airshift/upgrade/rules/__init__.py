@@ -6,6 +6,7 @@ from airshift.upgrade.rules.arguments import ArgumentChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
+from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
@@ -17,4 +18,5 @@ RULES = (
     TriggerRuleValues(),
     RemovedHelpers(),
     BigQueryExecuteQuery(),
+    ProviderChangedArguments(),
 )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
+from airshift.upgrade.rules.provider_arguments import default_args_keys
 
 EXECUTE_QUERY = "airflow.providers.google.cloud.operators.bigquery.BigQueryExecuteQueryOperator"
 INSERT_JOB_MODULE = "airflow.providers.google.cloud.operators.bigquery"
@@ -141,7 +142,13 @@ class BigQueryExecuteQuery:
             arguments.append(text(item))
         if not placed:
             arguments.append(f"configuration={config_text}")
-        if from_contrib and "bigquery_conn_id" not in given and "gcp_conn_id" not in given:
+        from_default_args = {"bigquery_conn_id", "gcp_conn_id"} & default_args_keys(ctx)
+        if (
+            from_contrib
+            and "bigquery_conn_id" not in given
+            and "gcp_conn_id" not in given
+            and not from_default_args
+        ):
             # Airflow 1.10's BigQueryOperator used the connection `bigquery_default`; the new operator's default
             # is `google_cloud_default`. Keep the connection the task really used.
             arguments.append('gcp_conn_id="bigquery_default"')
@@ -199,7 +206,7 @@ def _table_reference(node: ast.expr) -> str:
     if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
         return ""
     value = node.value
-    if "{%" in value or "$" in value:
+    if "{%" in value:
         return ""
     parts = _split_outside_templates(value)
     if len(parts) != 3 or not all(parts) or any(('"' in p or "\\" in p) for p in parts):

@@ -1,0 +1,162 @@
+"""Arguments that changed when a class moved or was replaced inside a provider.
+
+The moves table says where a class went; this rule renames the keywords the new class spells differently:
+the per-database SQL operators became SQLExecuteQueryOperator (`postgres_conn_id` -> `conn_id`), Google's
+operators take `gcp_conn_id` where 1.10 had `bigquery_conn_id` / `google_cloud_storage_conn_id`. Arguments
+with no exact equivalent are reported. The rule looks at every name on a call's move chain, so it works in
+the same pass that rewrites the import.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from airshift.upgrade.context import FileContext
+from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
+from airshift.upgrade.rules.calls import default_args_dicts, keyword
+
+CHANGED_ARGUMENTS = RuleMeta(
+    code="AS202",
+    name="provider-changed-arguments",
+    title="Arguments renamed or removed when an operator moved to its current provider class",
+    why="Provider releases replaced PostgresOperator, MySqlOperator and friends with SQLExecuteQueryOperator "
+    "(conn_id) and unified Google connections under gcp_conn_id; the old keywords raise 'Invalid arguments'.",
+    category=Category.REQUIRED,
+    fix=FixSafety.SAFE,
+    deprecated_from="2.0",
+    removed_in="2.0",
+)
+
+
+@dataclass(frozen=True)
+class ArgumentMap:
+    renames: dict[str, str] = field(default_factory=dict)
+    unsupported: dict[str, str] = field(default_factory=dict)  # keyword -> what to do instead
+
+
+def _sql(conn: str, database_note: bool = True) -> ArgumentMap:
+    unsupported = (
+        {"database": "pass hook_params={'database': ...} to SQLExecuteQueryOperator"} if database_note else {}
+    )
+    return ArgumentMap({conn: "conn_id"}, unsupported)
+
+
+# Keyed by a class name anywhere on a call's move chain.
+BY_CLASS: dict[str, ArgumentMap] = {
+    "airflow.providers.postgres.operators.postgres.PostgresOperator": _sql("postgres_conn_id"),
+    "airflow.providers.mysql.operators.mysql.MySqlOperator": _sql("mysql_conn_id"),
+    "airflow.providers.sqlite.operators.sqlite.SqliteOperator": _sql("sqlite_conn_id", database_note=False),
+    "airflow.providers.microsoft.mssql.operators.mssql.MsSqlOperator": _sql("mssql_conn_id"),
+    "airflow.providers.oracle.operators.oracle.OracleOperator": _sql("oracle_conn_id", database_note=False),
+    "airflow.providers.jdbc.operators.jdbc.JdbcOperator": _sql("jdbc_conn_id", database_note=False),
+    "airflow.providers.trino.operators.trino.TrinoOperator": _sql("trino_conn_id", database_note=False),
+    "airflow.providers.vertica.operators.vertica.VerticaOperator": _sql(
+        "vertica_conn_id", database_note=False
+    ),
+}
+GOOGLE = ArgumentMap(
+    {"bigquery_conn_id": "gcp_conn_id", "google_cloud_storage_conn_id": "gcp_conn_id"},
+    {"delegate_to": "the google provider removed delegate_to; use impersonation_chain"},
+)
+GOOGLE_PREFIX = "airflow.providers.google."
+
+
+def _maps_for(ctx: FileContext, qualified: str) -> list[ArgumentMap]:
+    chain = [qualified]
+    resolution = ctx.table.resolve(qualified, ctx.target)
+    if resolution is not None:
+        chain += [hop.new for hop in resolution.hops if hop.new]
+    maps = [BY_CLASS[name] for name in chain if name in BY_CLASS]
+    if chain[-1].startswith(GOOGLE_PREFIX) and any(
+        n.startswith(GOOGLE_PREFIX) or "contrib" in n for n in chain
+    ):
+        maps.append(GOOGLE)
+    return maps
+
+
+class ProviderChangedArguments:
+    metas: tuple[RuleMeta, ...] = (CHANGED_ARGUMENTS,)
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if not ctx.imports.imports_airflow():
+            return
+        uses_google = False
+        for call in ctx.nodes.calls:
+            qualified = ctx.imports.qualified(call.func)
+            if qualified is None or not qualified.startswith("airflow"):
+                continue
+            maps = _maps_for(ctx, qualified)
+            if GOOGLE in maps:
+                uses_google = True
+            for mapping in maps:
+                yield from self._apply(ctx, call, mapping, qualified)
+        if uses_google:
+            yield from self._google_default_args(ctx)
+
+    def _apply(
+        self, ctx: FileContext, call: ast.Call, mapping: ArgumentMap, qualified: str
+    ) -> Iterator[Finding]:
+        short = qualified.rpartition(".")[2]
+        for old, new in mapping.renames.items():
+            item = keyword(call, old)
+            if item is None:
+                continue
+            if keyword(call, new) is not None:
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS, item, f"{short}: `{old}=` and `{new}=` are both given; keep `{new}=`"
+                )
+            else:
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS,
+                    item,
+                    f"{short}: `{old}=` is `{new}=` on the current provider class",
+                    edits=[ctx.keyword_name_edit(item, new)],
+                )
+        for old, advice in mapping.unsupported.items():
+            item = keyword(call, old)
+            if item is not None:
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS, item, f"{short}: `{old}=` is not accepted any more: {advice}"
+                )
+
+    def _google_default_args(self, ctx: FileContext) -> Iterator[Finding]:
+        """default_args reach every operator; gcp_conn_id is only a Google operator argument, so renaming the
+        Google connection keys there keeps their meaning."""
+        for node in default_args_dicts(ctx):
+            if not isinstance(node, ast.Dict):
+                continue
+            keys = {k.value: k for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            old_keys = [k for k in GOOGLE.renames if k in keys]
+            if not old_keys:
+                continue
+            if "gcp_conn_id" in keys or len(old_keys) > 1:
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS,
+                    keys[old_keys[0]],
+                    "default_args has several Google connection keys; keep one `gcp_conn_id`",
+                )
+                continue
+            key = keys[old_keys[0]]
+            segment = ctx.segment(key)
+            quote = segment[-1]
+            yield ctx.finding(
+                CHANGED_ARGUMENTS,
+                key,
+                f"default_args `{old_keys[0]}` is `gcp_conn_id` for the Google operators",
+                edits=[ctx.replace(key, f"{segment[: segment.index(quote)]}{quote}gcp_conn_id{quote}")],
+            )
+
+
+def default_args_keys(ctx: FileContext) -> set[str]:
+    """Every string key of every default_args dict in the file."""
+    keys: set[str] = set()
+    for node in default_args_dicts(ctx):
+        if isinstance(node, ast.Dict):
+            keys.update(
+                k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            )
+        else:
+            keys.update(k.arg for k in node.keywords if k.arg)
+    return keys
