@@ -167,14 +167,14 @@ REPORTS: tuple[Change, ...] = (
         None,
         "operator",
         in_default_args=True,
-        message="`sla` was removed in Airflow 3.0; use a Deadline Alert (`deadline=` on the DAG, Airflow 3.1+)",
+        message="`sla` is ignored since Airflow 3.0 (it only warns); use a Deadline Alert (`deadline=` on the DAG, Airflow 3.1+)",
     ),
     Change(
         SLA,
         "sla_miss_callback",
         None,
         "dag",
-        message="`sla_miss_callback` was removed in Airflow 3.0; use a Deadline Alert with a callback (3.1+)",
+        message="`sla_miss_callback` is ignored since Airflow 3.0; use a Deadline Alert with a callback (Airflow 3.1+)",
     ),
 )
 
@@ -184,6 +184,8 @@ def _applies(change: Change, ctx: FileContext) -> bool:
 
 
 def _category(change: Change, ctx: FileContext) -> Category:
+    if change.meta.category is not Category.REQUIRED:
+        return change.meta.category
     return Category.REQUIRED if at_least(ctx.target, change.meta.removed_in) else Category.SUGGESTED
 
 

@@ -108,7 +108,8 @@ class ImportMoves:
 
     def _message(self, ctx: FileContext, old: str, resolution: Resolution) -> str:
         if resolution.new is None:
-            note = f": {resolution.note}" if resolution.note else ""
+            note = resolution.note or ""
+            note = "" if not note or note.startswith("removed without replacement") else f": {note}"
             removed = next((h.removed_in for h in resolution.hops if h.removed_in), None)
             when = f" in Airflow {removed}" if removed else ""
             return f"`{old}` was removed{when} with no direct replacement{note}"
