@@ -644,7 +644,10 @@ class Generator:
                 continue
             existing = self.moves.get(old)
             if existing and existing.new and self.canonical(existing.new, first) == new:
-                continue  # a deprecation table already says it
+                # a deprecation table already says it; the SDK name works from `first` on
+                if ALL_TARGETS.index(first) < ALL_TARGETS.index(existing.deprecated_from or "3.3"):
+                    existing.deprecated_from = first
+                continue
             sdk_version = CORE_3X[first][1]
             origin = f"airflow-task-sdk-{sdk_version}:airflow/sdk/__init__.py"
             entry = Entry(new, first, self.first_missing(old, first), origin)
@@ -1017,6 +1020,18 @@ class Generator:
                         self.moves, "removed chain ends", name, Entry(None, removed, removed, origin, note)
                     )
 
+    def check_module_ends(self) -> None:
+        """Note module moves whose provider module is gone from the current release."""
+        for old, entry in sorted(self.modules.items()):
+            dist = self.distribution(entry.new or "")
+            if not dist or not entry.new:
+                continue
+            env = self.current_env(dist)
+            if env is not None and not env.module_exists(entry.new):
+                version = self.provider_current[dist]
+                entry.note = f"module gone from {dist} {version}; only the symbol moves of its names apply"
+                self.report.append(f"module move {old} -> {entry.new}: {entry.note}")
+
     def _from_110(self, name: str) -> None:
         """A 1.10 name that no 2.x/3.x release has: follow a 1.10 re-export, else record the removal."""
         env = self.env["1.10"]
@@ -1048,6 +1063,7 @@ class Generator:
             self.resolve_providers()
             if len(self.moves) == before:
                 break
+        self.check_module_ends()
         sources = {
             "apache-airflow": [AIRFLOW_110, AIRFLOW_20, AIRFLOW_211],
             "apache-airflow-core": [core for core, _ in CORE_3X.values()],
