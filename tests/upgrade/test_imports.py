@@ -241,8 +241,9 @@ def test_removed_name_without_replacement_is_reported_not_touched() -> None:
     )
     result = run(source)
     assert result.text == source
-    assert codes(result) == ["AS103"]
+    assert codes(result) == ["AS103", "AS501"]
     assert "SubDagOperator" in result.findings[0].message
+    assert "by hand" in result.findings[1].message
 
 
 def test_star_import_of_moved_module_is_reported() -> None:

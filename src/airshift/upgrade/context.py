@@ -11,6 +11,7 @@ from typing import Any
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import MoveTable
 from airshift.upgrade.names import ImportTable
+from airshift.upgrade.project import SubdagFactory
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.versions import Version
 
@@ -25,9 +26,10 @@ class Settings:
     source: str = "auto"  # "auto", "1.10" or "2"
     allow_unsafe: bool = True
     today: str | None = None  # ISO date used where a rewrite needs "now" (days_ago); None: the real today
+    subdag_factories: tuple[SubdagFactory, ...] = ()  # found by the project pre-pass
 
     def key(self) -> str:
-        return f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}"
+        return f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}|{self.subdag_factories}"
 
 
 _SKIP_FIELDS = {"ctx", "type_ignores", "type_comment"}
@@ -119,6 +121,7 @@ class FileContext:
         source_version: str,
         path: str = "<string>",
         imports: ImportTable | None = None,
+        module: str = "",
     ) -> None:
         self.text = text
         self.tree = tree
@@ -127,6 +130,7 @@ class FileContext:
         self.table = table
         self.source_version = source_version
         self.path = path
+        self.module = module  # the file's module name under its DAG folder ("common.helpers")
         self.lines = LineIndex(text)
         self.imports = imports or ImportTable(tree)
         self.nodes = NodeIndex.build(tree)

@@ -155,6 +155,7 @@ def analyse(
     selection: Selection,
     fix: bool,
     path: str = "<string>",
+    module: str = "",
 ) -> Analysis:
     """Find (and with `fix`, repair) everything the rules know about in one file's text."""
     tree = parse(text, path)  # even files without Airflow: a syntax error is worth reporting
@@ -168,7 +169,7 @@ def analyse(
     original_lines = LineIndex(text)
     current, current_tree = text, tree
     for _ in range(MAX_PASSES):
-        ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports)
+        ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
         first_imports = None
         findings = _run_rules(ctx, rules, selection)
         if not fix:

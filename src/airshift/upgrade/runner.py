@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import shutil
@@ -18,6 +19,7 @@ from airshift.upgrade.discovery import Discovery, Root, relative_out
 from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
 from airshift.upgrade.moves import load_table, table_fingerprint
+from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
 from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
 
@@ -125,11 +127,11 @@ def _context_key(options: RunOptions) -> str:
     )
 
 
-def process_file(path: Path, target_path: Path | None, options: RunOptions) -> FileReport:
+def process_file(path: Path, target_path: Path | None, options: RunOptions, module: str = "") -> FileReport:
     """Analyse one file; with options.write, write the result to target_path (in place when equal).
 
     A file that cannot be handled is never modified; under --out it is copied byte for byte."""
-    report, new_raw = _report_for(path, options)
+    report, new_raw = _report_for(path, options, module)
     if options.want_diff and new_raw is not None and report.status == "changed":
         report.diff = _diff(path.read_bytes(), new_raw, report.path)
     if options.write and target_path is not None:
@@ -140,7 +142,7 @@ def process_file(path: Path, target_path: Path | None, options: RunOptions) -> F
     return report
 
 
-def _report_for(path: Path, options: RunOptions) -> tuple[FileReport, bytes | None]:
+def _report_for(path: Path, options: RunOptions, module: str) -> tuple[FileReport, bytes | None]:
     display = _display(path)
     try:
         size = path.stat().st_size
@@ -152,16 +154,16 @@ def _report_for(path: Path, options: RunOptions) -> tuple[FileReport, bytes | No
     except OSError as error:
         return FileReport(display, "failed", error=f"cannot read: {error.strerror or error}"), None
     cache = ResultCache(options.cache_dir, _context_key(options))
-    key = cache.key(raw)
+    key = cache.key(module.encode() + b"\0" + raw)
     cached = cache.get(key)
     if cached is not None:
         return _from_cache(display, cached)
-    report, new_raw = _analyse(path, raw, options)
+    report, new_raw = _analyse(path, raw, options, module)
     cache.put(key, _to_cache(report, new_raw))
     return report, new_raw
 
 
-def _analyse(path: Path, raw: bytes, options: RunOptions) -> tuple[FileReport, bytes | None]:
+def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[FileReport, bytes | None]:
     display = _display(path)
     if not raw.strip():
         return FileReport(display, "unchanged"), None
@@ -175,6 +177,7 @@ def _analyse(path: Path, raw: bytes, options: RunOptions) -> tuple[FileReport, b
             options.selection,
             fix=options.fix,
             path=str(path),
+            module=module,
         )
     except (UnreadableSource, SyntaxProblem) as problem:
         return FileReport(display, "failed", error=str(problem)), None
@@ -257,9 +260,9 @@ def _copy(source: Path, target: Path) -> None:
     shutil.copy2(source, target)
 
 
-def _worker(args: tuple[str, str | None, RunOptions]) -> FileReport:
-    path, target, options = args
-    return process_file(Path(path), Path(target) if target else None, options)
+def _worker(args: tuple[str, str | None, RunOptions, str]) -> FileReport:
+    path, target, options, module = args
+    return process_file(Path(path), Path(target) if target else None, options, module)
 
 
 def run(
@@ -269,9 +272,13 @@ def run(
 ) -> RunResult:
     """Process every discovered file; reports come back in the order of the files."""
     started = time.perf_counter()
-    jobs: list[tuple[str, str | None, RunOptions]] = []
+    factories = find_subdag_factories(discovery)
+    if factories:
+        options = dataclasses.replace(options, settings=dataclasses.replace(options.settings, subdag_factories=factories))
+    jobs: list[tuple[str, str | None, RunOptions, str]] = []
     for root, path in discovery.python:
-        jobs.append((str(path), str(_target(root, path, options)) if options.write else None, options))
+        target = str(_target(root, path, options)) if options.write else None
+        jobs.append((str(path), target, options, module_name(root, path)))
     reports: list[FileReport] = []
     workers = options.jobs or os.cpu_count() or 1
     if workers > 1 and len(jobs) >= PARALLEL_FROM:

@@ -7,6 +7,7 @@ from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
+from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
@@ -19,4 +20,5 @@ RULES = (
     RemovedHelpers(),
     BigQueryExecuteQuery(),
     ProviderChangedArguments(),
+    SubdagToTaskGroup(),
 )

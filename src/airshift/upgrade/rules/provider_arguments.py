@@ -55,6 +55,22 @@ BY_CLASS: dict[str, ArgumentMap] = {
     "airflow.providers.vertica.operators.vertica.VerticaOperator": _sql(
         "vertica_conn_id", database_note=False
     ),
+    "airflow.providers.slack.operators.slack_webhook.SlackWebhookOperator": ArgumentMap(
+        {"http_conn_id": "slack_webhook_conn_id"},
+        {
+            "webhook_token": "keep the webhook token in the connection's password, not in DAG code",
+            "link_names": "SlackWebhookOperator no longer takes link_names; use <@user> mentions in the message",
+        },
+    ),
+    "airflow.providers.slack.hooks.slack_webhook.SlackWebhookHook": ArgumentMap(
+        {"http_conn_id": "slack_webhook_conn_id"},
+        {
+            "webhook_token": "keep the webhook token in the connection's password, not in DAG code",
+            "message": "the hook no longer takes the message; call hook.send(text=...) instead of execute()",
+            "channel": "Incoming Webhooks post to the channel of the Slack app; call hook.send(...)",
+            "username": "Incoming Webhooks post as the Slack app; call hook.send(...)",
+        },
+    ),
 }
 GOOGLE = ArgumentMap(
     {"bigquery_conn_id": "gcp_conn_id", "google_cloud_storage_conn_id": "gcp_conn_id"},
