@@ -44,7 +44,7 @@ def chain(name: str) -> list[str | None]:
         moved, new = hop(current)
         if not moved:
             break
-        assert new not in path, f"cycle: {path + [new]}"
+        assert new not in path, f"cycle: {[*path, new]}"
         path.append(new)
         current = new
         assert len(path) < 20, f"chain too long: {path}"

@@ -33,10 +33,33 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     source_version: str = "2"
     dropped: list[str] = field(default_factory=list)  # fixes not applied, with the reason
+    imported: set[Requirement] = field(default_factory=set)  # providers the final text imports
 
     @property
     def requirements(self) -> set[Requirement]:
-        return {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
+        """Distributions the (fixed) file needs: those its fixes brought in and those it imports."""
+        needed = {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
+        by_name = {r.distribution: r for r in needed}
+        for requirement in self.imported:  # keep the version a fix asked for over a bare name
+            if requirement.distribution not in by_name or by_name[requirement.distribution].min_version is None:
+                by_name[requirement.distribution] = requirement
+        return set(by_name.values())
+
+
+def provider_requirements(imports: ImportTable, table: MoveTable) -> set[Requirement]:
+    """Every provider distribution a file's (unguarded) imports need."""
+    found: set[Requirement] = set()
+    for binding in imports.all_bindings:
+        if binding.guarded:
+            continue
+        name = binding.qualified
+        if isinstance(binding.statement, ast.Import) and not binding.alias.asname:
+            name = binding.alias.name
+        if name.startswith("airflow.providers."):
+            requirement = table.requirement(name)
+            if requirement is not None:
+                found.add(requirement)
+    return found
 
 
 class SyntaxProblem(Exception):
@@ -174,6 +197,7 @@ def analyse(
         findings = _run_rules(ctx, rules, selection)
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
+            analysis.imported = provider_requirements(ctx.imports, table)
             return analysis
         chosen, edits = _choose(findings, settings.allow_unsafe)
         if not chosen:
@@ -202,6 +226,7 @@ def analyse(
     else:
         analysis.dropped.append(f"stopped after {MAX_PASSES} passes; the result may still need another run")
     analysis.text = current
+    analysis.imported = provider_requirements(ImportTable(current_tree), table)
     analysis.findings.sort(key=lambda f: (not f.fixed, f.line, f.col, f.code))
     return analysis
 

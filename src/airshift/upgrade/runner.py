@@ -193,11 +193,10 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
                 display, "failed", error=f"fixed text cannot be written as {source.encoding}: {error}"
             ), None
     problems = [Problem.of(f) for f in analysis.findings]
-    requirements = sorted({(r.distribution, r.min_version) for r in analysis.requirements}, key=str)
-    if not options.fix:
-        requirements = sorted(
-            {(r.distribution, r.min_version) for f in analysis.findings for r in f.requirements}, key=str
-        )
+    needed = analysis.requirements
+    if not options.fix:  # scan: what the fixes would bring in, plus what the file imports already
+        needed = {r for f in analysis.findings for r in f.requirements} | analysis.imported
+    requirements = sorted({(r.distribution, r.min_version) for r in needed}, key=str)
     if not options.fix:  # scan: a file "needs change" when any finding has a fix
         changed = any(f.fixable for f in analysis.findings)
     report = FileReport(

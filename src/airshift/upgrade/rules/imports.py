@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
+from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import Resolution
 from airshift.upgrade.names import Binding
 from airshift.upgrade.versions import render
@@ -241,14 +241,13 @@ class ImportMoves:
             edits = [ctx.replace(node, new_name) for node in ctx.nodes.names.get(local, [])]
         else:
             spec = self._spec(ctx, statement, top_level, new_module, new_name, local)
-        requirement = ctx.table.requirement(resolution.new)
         finding = ctx.finding(
             self._meta_for(resolution),
             alias,
             self._message(ctx, qualified, resolution),
             edits=edits,
             imports=[spec],
-            requirements=[requirement] if requirement else [],
+            requirements=_requirements(ctx, resolution),
             category=resolution.category,
         )
         finding.group = group
@@ -349,16 +348,27 @@ class ImportMoves:
                 anchor=ctx.start(binding.statement),
                 indent=ctx.line_indent(binding.statement),
             )
-        requirement = ctx.table.requirement(resolution.new)
         return ctx.finding(
             meta,
             node,
             message,
             edits=[ctx.replace(node, local)],
             imports=[spec],
-            requirements=[requirement] if requirement else [],
+            requirements=_requirements(ctx, resolution),
             category=resolution.category,
         )
+
+
+def _requirements(ctx: FileContext, resolution: Resolution) -> list[Requirement]:
+    """The provider of the new name, and the providers the chain passed through: PostgresOperator became
+    common-sql's SQLExecuteQueryOperator, but a postgres connection still needs the postgres provider's hook."""
+    found: list[Requirement] = []
+    names = [resolution.old, *(hop.new for hop in resolution.hops if hop.new)]
+    for name in reversed(names):
+        requirement = ctx.table.requirement(name) if name.startswith("airflow.providers.") else None
+        if requirement is not None and all(r.distribution != requirement.distribution for r in found):
+            found.append(requirement if name == resolution.new else Requirement(requirement.distribution))
+    return found
 
 
 def _moved_in(ctx: FileContext, module: str) -> list[str]:
