@@ -111,11 +111,12 @@ TRIGGER_CALLABLE = _meta(
     "2.0",
     "2.0",
 )
-SLA = _meta(
+SLA = RuleMeta(
     "AS310",
     "sla",
-    "`sla=` / `sla_miss_callback=` removed",
-    "Airflow 3.0 removed SLAs; Airflow 3.1 added Deadline Alerts (`deadline=` on the DAG) to replace them.",
+    "`sla=` / `sla_miss_callback=` no longer do anything",
+    "Airflow 3.0 removed SLAs (the arguments only warn); Airflow 3.1 added Deadline Alerts (`deadline=` on the DAG).",
+    Category.BEHAVIOUR,
     FixSafety.NONE,
     "3.0",
     "3.0",

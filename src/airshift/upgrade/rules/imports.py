@@ -69,6 +69,17 @@ UNUSED = RuleMeta(
 
 _group_ids = itertools.count(1)
 
+# Removed names whose uses another rule rewrites (AS401 days_ago, AS403 apply_defaults, AS501 SubDAGs): the
+# import goes by itself once unused, so reporting it as well would only repeat that rule's finding.
+HANDLED_BY_OTHER_RULES = frozenset(
+    {
+        "airflow.utils.dates.days_ago",
+        "airflow.utils.decorators.apply_defaults",
+        "airflow.operators.subdag_operator.SubDagOperator",
+        "airflow.operators.subdag.SubDagOperator",
+    }
+)
+
 
 def _is_airflow(name: str | None) -> bool:
     return bool(name) and (name == "airflow" or name.startswith("airflow."))  # type: ignore[union-attr]
@@ -202,7 +213,8 @@ class ImportMoves:
                 continue
             if resolution.new is None:
                 keep.append(alias)
-                findings.append(ctx.finding(REMOVED, alias, self._message(ctx, qualified, resolution)))
+                if qualified not in HANDLED_BY_OTHER_RULES:
+                    findings.append(ctx.finding(REMOVED, alias, self._message(ctx, qualified, resolution)))
                 continue
             finding = self._moved_name(ctx, statement, top_level, alias, qualified, resolution, group)
             findings.append(finding)

@@ -34,6 +34,7 @@ CHANGED_ARGUMENTS = RuleMeta(
 class ArgumentMap:
     renames: dict[str, str] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)  # keyword -> what to do instead
+    splits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # one old keyword -> several new ones
 
 
 def _sql(conn: str, database_note: bool = True) -> ArgumentMap:
@@ -55,6 +56,9 @@ BY_CLASS: dict[str, ArgumentMap] = {
     "airflow.providers.vertica.operators.vertica.VerticaOperator": _sql(
         "vertica_conn_id", database_note=False
     ),
+    # 1.10's SSHOperator used `timeout` for both the connection and the command; ssh 3.0 split it and
+    # later releases removed it.
+    "airflow.providers.ssh.operators.ssh.SSHOperator": ArgumentMap(splits={"timeout": ("conn_timeout", "cmd_timeout")}),
     "airflow.providers.slack.operators.slack_webhook.SlackWebhookOperator": ArgumentMap(
         {"http_conn_id": "slack_webhook_conn_id"},
         {
@@ -130,6 +134,17 @@ class ProviderChangedArguments:
                     f"{short}: `{old}=` is `{new}=` on the current provider class",
                     edits=[ctx.keyword_name_edit(item, new)],
                 )
+        for old, news in mapping.splits.items():
+            item = keyword(call, old)
+            if item is None:
+                continue
+            if any(keyword(call, new) is not None for new in news):
+                yield ctx.finding(CHANGED_ARGUMENTS, item, f"{short}: `{old}=` next to its replacements; keep those")
+                continue
+            value = ctx.segment(item.value)
+            text = ", ".join(f"{new}={value}" for new in news)
+            yield ctx.finding(CHANGED_ARGUMENTS, item, f"{short}: `{old}=` is now {' and '.join(f'`{n}=`' for n in news)}",
+                              edits=[ctx.replace(item, text)])
         for old, advice in mapping.unsupported.items():
             item = keyword(call, old)
             if item is not None:

@@ -68,6 +68,10 @@ def main(argv):
         "folder": folder,
     }
     started = time.time()
+    # A deployed Airflow puts the DAG folder on sys.path (1.10/2.x: settings.prepare_syspath; 3.x: the
+    # dag-processor adds the bundle path), so DAG files can import helper modules that live beside them.
+    if folder not in sys.path:
+        sys.path.append(folder)
     try:
         import airflow
 

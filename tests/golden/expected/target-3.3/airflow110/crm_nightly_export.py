@@ -33,7 +33,7 @@ with DAG(
         task_id="run_crm_export",
         ssh_conn_id="crm_vendor_ssh",
         command="scripts/export_crm.sh",
-        timeout=1800,
+        conn_timeout=1800, cmd_timeout=1800,
     )
 
     wait_for_file = FileSensor(

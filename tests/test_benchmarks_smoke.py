@@ -1,0 +1,47 @@
+"""The benchmark's corpus generator and measurement run on a tiny corpus. No timing is asserted."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[tuple[ModuleType, ModuleType]]:
+    # benchmarks/run.py imports its sibling `corpus` the way `python benchmarks/run.py` finds it.
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("corpus"), importlib.import_module("run")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        sys.modules.pop("corpus", None)
+        sys.modules.pop("run", None)
+
+
+def test_corpus_parses_and_measurement_runs(bench: tuple[ModuleType, ModuleType], tmp_path: Path) -> None:
+    corpus, run = bench
+    folder = tmp_path / "corpus"
+    stats = corpus.generate(folder, 20)
+    files = sorted(folder.rglob("*.py"))
+    assert stats.files == len(files) == 20
+    for path in files:
+        ast.parse(path.read_bytes(), filename=str(path))
+    assert corpus.render_file(corpus.DEFAULT_SEED, 7) == corpus.render_file(corpus.DEFAULT_SEED, 7)
+
+    try:
+        run.moves_table_description()
+    except FileNotFoundError:
+        pytest.skip("the moves table is not generated yet")
+    results = run.measure(folder, jobs=1, repeat=1, use_ruff=False, log=lambda _: None)
+    assert {m.key for m in results.rows} == {"floor-1", "scan", "fix", "scan-warm"}
+    assert all(len(m.runs) == 1 for m in results.rows)
+    assert "FAILED" not in " ".join(m.note for m in results.rows)
+    assert "| floor: read + ast.parse |" in run.render_markdown(results, stats)
