@@ -37,7 +37,7 @@ def _structure(result: DagBagResult) -> dict[str, set[str]]:
             folded.setdefault(parent, set()).update(f"{child}.{task}" for task in info.task_ids)
         else:
             folded.setdefault(dag_id, set()).update(info.task_ids)
-    for dag_id, info in result.dags.items():  # the SubDagOperator task itself becomes the group
+    for dag_id in result.dags:  # the SubDagOperator task itself becomes the group
         parent, dot, child = dag_id.rpartition(".")
         if dot and parent in folded:
             folded[parent].discard(child)
@@ -49,7 +49,9 @@ def sources() -> dict[str, DagBagResult]:
     loaded: dict[str, DagBagResult] = {}
     for name, version in SOURCE_AIRFLOW.items():
         folder = GOLDEN / "inputs" / name
-        runtime = ensure_runtime(version, extra_requirements=_requirements(folder / "requirements-source.txt"))
+        runtime = ensure_runtime(
+            version, extra_requirements=_requirements(folder / "requirements-source.txt")
+        )
         loaded[name] = load_dagbag(runtime, folder)
         assert loaded[name].import_errors == {}, f"the {name} inputs must load in Airflow {version}"
     return loaded
@@ -72,7 +74,9 @@ def test_migrated_golden_dags_load_in_real_airflow(
     assert {p.name for p in overlays} == flagged
     for overlay in overlays:
         shutil.copyfile(overlay, out / overlay.relative_to(manual))
-    runtime = ensure_runtime(TARGETS[target], extra_requirements=_requirements(out / "airshift-requirements.txt"))
+    runtime = ensure_runtime(
+        TARGETS[target], extra_requirements=_requirements(out / "airshift-requirements.txt")
+    )
     result = load_dagbag(runtime, out)
     errors = {Path(f).name: e.message for f, e in result.import_errors.items()}
     assert errors == {}

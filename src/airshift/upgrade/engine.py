@@ -41,7 +41,10 @@ class Analysis:
         needed = {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
         by_name = {r.distribution: r for r in needed}
         for requirement in self.imported:  # keep the version a fix asked for over a bare name
-            if requirement.distribution not in by_name or by_name[requirement.distribution].min_version is None:
+            if (
+                requirement.distribution not in by_name
+                or by_name[requirement.distribution].min_version is None
+            ):
                 by_name[requirement.distribution] = requirement
         return set(by_name.values())
 

@@ -80,8 +80,8 @@ def find_subdag_factories(discovery: Discovery) -> tuple[SubdagFactory, ...]:
     factories: list[SubdagFactory] = []
     for qualified in sorted(wanted):
         module, _, function = qualified.rpartition(".")
-        path = by_module.get(module)
-        tree = _parse(path) if path else None
+        factory_file = by_module.get(module)
+        tree = _parse(factory_file) if factory_file else None
         if tree is None:
             continue
         for statement in tree.body:
@@ -120,7 +120,8 @@ def factory_shape(function: ast.FunctionDef) -> tuple[str, str] | None:
         return None
     for node in ast.walk(function):  # `with subdag:` blocks would need the parent DAG's context too
         if isinstance(node, ast.With) and any(
-            isinstance(item.context_expr, ast.Name) and item.context_expr.id == variable for item in node.items
+            isinstance(item.context_expr, ast.Name) and item.context_expr.id == variable
+            for item in node.items
         ):
             return None
     return child, variable

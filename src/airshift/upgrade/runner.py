@@ -273,7 +273,9 @@ def run(
     started = time.perf_counter()
     factories = find_subdag_factories(discovery)
     if factories:
-        options = dataclasses.replace(options, settings=dataclasses.replace(options.settings, subdag_factories=factories))
+        options = dataclasses.replace(
+            options, settings=dataclasses.replace(options.settings, subdag_factories=factories)
+        )
     jobs: list[tuple[str, str | None, RunOptions, str]] = []
     for root, path in discovery.python:
         target = str(_target(root, path, options)) if options.write else None

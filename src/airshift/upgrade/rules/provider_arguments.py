@@ -58,7 +58,9 @@ BY_CLASS: dict[str, ArgumentMap] = {
     ),
     # 1.10's SSHOperator used `timeout` for both the connection and the command; ssh 3.0 split it and
     # later releases removed it.
-    "airflow.providers.ssh.operators.ssh.SSHOperator": ArgumentMap(splits={"timeout": ("conn_timeout", "cmd_timeout")}),
+    "airflow.providers.ssh.operators.ssh.SSHOperator": ArgumentMap(
+        splits={"timeout": ("conn_timeout", "cmd_timeout")}
+    ),
     "airflow.providers.slack.operators.slack_webhook.SlackWebhookOperator": ArgumentMap(
         {"http_conn_id": "slack_webhook_conn_id"},
         {
@@ -139,12 +141,18 @@ class ProviderChangedArguments:
             if item is None:
                 continue
             if any(keyword(call, new) is not None for new in news):
-                yield ctx.finding(CHANGED_ARGUMENTS, item, f"{short}: `{old}=` next to its replacements; keep those")
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS, item, f"{short}: `{old}=` next to its replacements; keep those"
+                )
                 continue
             value = ctx.segment(item.value)
             text = ", ".join(f"{new}={value}" for new in news)
-            yield ctx.finding(CHANGED_ARGUMENTS, item, f"{short}: `{old}=` is now {' and '.join(f'`{n}=`' for n in news)}",
-                              edits=[ctx.replace(item, text)])
+            yield ctx.finding(
+                CHANGED_ARGUMENTS,
+                item,
+                f"{short}: `{old}=` is now {' and '.join(f'`{n}=`' for n in news)}",
+                edits=[ctx.replace(item, text)],
+            )
         for old, advice in mapping.unsupported.items():
             item = keyword(call, old)
             if item is not None:

@@ -61,8 +61,13 @@ class SubdagToTaskGroup:
 
     def _factory(self, ctx: FileContext, function: ast.FunctionDef, factory: SubdagFactory) -> Finding:
         if function.args.vararg or function.args.kwarg or factory_shape(function) is None:
-            return ctx.finding(SUBDAG, function, f"`{function.name}` builds a sub-DAG in a way airshift cannot "
-                               "turn into a TaskGroup; convert it by hand", category=self._category(ctx))
+            return ctx.finding(
+                SUBDAG,
+                function,
+                f"`{function.name}` builds a sub-DAG in a way airshift cannot "
+                "turn into a TaskGroup; convert it by hand",
+                category=self._category(ctx),
+            )
         edits = [self._add_parameter(ctx, function)]
         variable = factory.dag_variable
         for statement in function.body:
@@ -75,7 +80,9 @@ class SubdagToTaskGroup:
             if isinstance(node, ast.Call):
                 item = keyword(node, "dag")
                 if item is not None and isinstance(item.value, ast.Name) and item.value.id == variable:
-                    edits.append(Edit(ctx.start(item), ctx.end(item), f"task_group={variable}, dag={variable}.dag"))
+                    edits.append(
+                        Edit(ctx.start(item), ctx.end(item), f"task_group={variable}, dag={variable}.dag")
+                    )
         return ctx.finding(
             SUBDAG,
             function,
@@ -108,26 +115,44 @@ class SubdagToTaskGroup:
         category = self._category(ctx)
         subdag = keyword(call, "subdag")
         if subdag is None or not isinstance(subdag.value, ast.Call):
-            return ctx.finding(SUBDAG, call, "SubDagOperator without a factory call as `subdag=`: convert the sub-DAG "
-                               "to a TaskGroup by hand", category=category)
+            return ctx.finding(
+                SUBDAG,
+                call,
+                "SubDagOperator without a factory call as `subdag=`: convert the sub-DAG "
+                "to a TaskGroup by hand",
+                category=category,
+            )
         factory_call = subdag.value
         qualified = ctx.imports.qualified(factory_call.func)
         if qualified is None and isinstance(factory_call.func, ast.Name):
             qualified = f"{ctx.module}.{factory_call.func.id}"
         factory = factories.get(qualified or "")
         if factory is None:
-            return ctx.finding(SUBDAG, call, f"SubDagOperator: `{qualified}` does not build its sub-DAG the standard way "
-                               "(DAG id '<parent>.<child>', tasks added with dag=, returned); convert by hand",
-                               category=category)
+            return ctx.finding(
+                SUBDAG,
+                call,
+                f"SubDagOperator: `{qualified}` does not build its sub-DAG the standard way "
+                "(DAG id '<parent>.<child>', tasks added with dag=, returned); convert by hand",
+                category=category,
+            )
         extra = sorted(k.arg or "**" for k in call.keywords if k.arg not in _KEPT_BY_THE_GROUP)
         if call.args or extra:
-            return ctx.finding(SUBDAG, call, "SubDagOperator arguments a TaskGroup cannot take: "
-                               f"{', '.join(extra) or 'positional arguments'}; convert by hand", category=category)
+            return ctx.finding(
+                SUBDAG,
+                call,
+                "SubDagOperator arguments a TaskGroup cannot take: "
+                f"{', '.join(extra) or 'positional arguments'}; convert by hand",
+                category=category,
+            )
         task_id = keyword(call, "task_id")
         group_arg = self._group_argument(factory_call, factory)
         if task_id is None or group_arg is None or ctx.segment(group_arg) != ctx.segment(task_id.value):
-            return ctx.finding(SUBDAG, call, "SubDagOperator: the factory's child id is not the operator's task_id; "
-                               "convert by hand", category=category)
+            return ctx.finding(
+                SUBDAG,
+                call,
+                "SubDagOperator: the factory's child id is not the operator's task_id; convert by hand",
+                category=category,
+            )
         dag = keyword(call, "dag")
         text = ctx.segment(factory_call)
         if dag is not None:
@@ -137,7 +162,7 @@ class SubdagToTaskGroup:
                 text = f"{text[:end]}, parent_dag={ctx.segment(dag.value)}{text[end:]}"
             else:
                 opening = text.index("(")
-                text = f"{text[: opening + 1]}parent_dag={ctx.segment(dag.value)}{text[opening + 1:]}"
+                text = f"{text[: opening + 1]}parent_dag={ctx.segment(dag.value)}{text[opening + 1 :]}"
         return ctx.finding(
             SUBDAG,
             call,
