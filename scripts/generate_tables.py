@@ -1039,6 +1039,8 @@ class Generator:
         info = env.info(module)
         removed = self.first_missing(name, "1.10") or "2.0"
         source = info.imported_from.get(attr) if info else None
+        if source is None and info is not None:
+            source = _thin_subclass_source(info, attr)
         if source and source != name:
             entry = Entry(source, "2.0", removed, env.origin(module) + " (re-export)")
             self.add(self.moves, "airflow-1.10 re-exports", name, entry)
@@ -1092,6 +1094,26 @@ class Generator:
         lines.append("providers read (current release):")
         lines.extend(f"  {d} {v}" for d, v in sorted(self.provider_current.items()))
         return "\n".join(lines)
+
+
+def _thin_subclass_source(info: ModuleInfo, name: str) -> str | None:
+    """1.10's airflow.operators.sensors defines `class X(XImp): pass` over `from airflow.sensors.x import X as
+    XImp`: such an empty subclass is the imported class under another path, so it moves where that one did."""
+    if info.tree is None:
+        return None
+    for node in info.tree.body:
+        if (
+            isinstance(node, ast.ClassDef)
+            and node.name == name
+            and len(node.bases) == 1
+            and isinstance(node.bases[0], ast.Name)
+            and all(
+                isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                for s in node.body
+            )
+        ):
+            return info.imported_from.get(node.bases[0].id)
+    return None
 
 
 def _defines(env: Env, module: str, ident: str) -> bool:

@@ -311,3 +311,18 @@ def test_scan_reports_without_changing_text() -> None:
     assert result.text == source
     assert codes(result) == ["AS101"]
     assert result.findings[0].fixable
+
+
+def test_airflow_1_operators_sensors_module_follows_its_reexports() -> None:
+    assert_fix(
+        """\
+        from airflow.operators.sensors import ExternalTaskSensor
+
+        wait = ExternalTaskSensor(task_id="wait", external_dag_id="upstream")
+        """,
+        """\
+        from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+        wait = ExternalTaskSensor(task_id="wait", external_dag_id="upstream")
+        """,
+    )
