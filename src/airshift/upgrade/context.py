@@ -14,6 +14,7 @@ from airshift.upgrade.names import ImportTable
 from airshift.upgrade.project import SubdagFactory
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.versions import Version
+from airshift.upgrade.versions import parse_version as _parse_version
 
 _TRAILING = re.compile(r"[ \t]*,?[ \t]*(#[^\r\n]*)?(\r\n|\r|\n|$)")
 
@@ -190,6 +191,18 @@ class FileContext:
             ), self.end(item.value)
         return self.start(item), self.end(item)
 
+    def replace_string(self, node: ast.expr, new: str) -> Edit:
+        """Replace a plain string literal's content, keeping its prefix and quote style."""
+        segment = self.segment(node)
+        quote = segment[-1]
+        return self.replace(node, f"{segment[: segment.index(quote)]}{quote}{new}{quote}")
+
+    def category(self, meta: RuleMeta) -> Category:
+        """A rule's category on this target: required once the target removed the old form, else suggested."""
+        if meta.category is not Category.REQUIRED:
+            return meta.category
+        return Category.REQUIRED if self.target >= _version(meta.removed_in) else Category.SUGGESTED
+
     def keyword_name_edit(self, keyword: ast.keyword, new_name: str) -> Edit:
         start = self.start(keyword)
         assert keyword.arg is not None
@@ -241,3 +254,7 @@ def keyword_items(call: ast.Call) -> list[ast.AST]:
     """Positional arguments and keywords in source order."""
     items: list[ast.AST] = [*call.args, *call.keywords]
     return sorted(items, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+
+def _version(text: str | None) -> Version:
+    return _parse_version(text) if text else (99, 0)

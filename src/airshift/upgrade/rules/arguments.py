@@ -185,9 +185,7 @@ def _applies(change: Change, ctx: FileContext) -> bool:
 
 
 def _category(change: Change, ctx: FileContext) -> Category:
-    if change.meta.category is not Category.REQUIRED:
-        return change.meta.category
-    return Category.REQUIRED if at_least(ctx.target, change.meta.removed_in) else Category.SUGGESTED
+    return ctx.category(change.meta)
 
 
 def _is_trigger_dagrun(ctx: FileContext, call: ast.Call) -> bool:
@@ -326,7 +324,7 @@ class ArgumentChanges:
                     change.meta,
                     assign,
                     f"default_args `{key}` is now `{change.new}`",
-                    edits=[_rename_string(ctx, target.slice, change.new)],
+                    edits=[ctx.replace_string(target.slice, change.new)],
                     category=_category(change, ctx),
                 )
             else:
@@ -349,7 +347,7 @@ class ArgumentChanges:
                 key,
                 present,
                 ctx.remove_item(items, index),
-                _rename_string(ctx, key, change.new or ""),
+                ctx.replace_string(key, change.new or ""),
             )
 
     def _dict_call(self, ctx: FileContext, node: ast.Call, changes: list[Change]) -> Iterator[Finding]:
@@ -403,11 +401,3 @@ class ArgumentChanges:
                 edits=[rename],
                 category=category,
             )
-
-
-def _rename_string(ctx: FileContext, node: ast.expr, new: str) -> Edit:
-    """Replace a string literal's content, keeping its quote style."""
-    segment = ctx.segment(node)
-    quote = segment[-1]
-    prefix_end = segment.index(quote)
-    return ctx.replace(node, f"{segment[:prefix_end]}{quote}{new}{quote}")

@@ -48,7 +48,7 @@ _TIME_PARTS = ("hour", "minute", "second", "microsecond")
 
 
 def _category(meta: RuleMeta, ctx: FileContext) -> Category:
-    return Category.REQUIRED if at_least(ctx.target, meta.removed_in) else Category.SUGGESTED
+    return ctx.category(meta)
 
 
 def _int_literal(node: ast.expr) -> int | None:

@@ -178,13 +178,11 @@ class ProviderChangedArguments:
                 )
                 continue
             key = keys[old_keys[0]]
-            segment = ctx.segment(key)
-            quote = segment[-1]
             yield ctx.finding(
                 CHANGED_ARGUMENTS,
                 key,
                 f"default_args `{old_keys[0]}` is `gcp_conn_id` for the Google operators",
-                edits=[ctx.replace(key, f"{segment[: segment.index(quote)]}{quote}gcp_conn_id{quote}")],
+                edits=[ctx.replace_string(key, "gcp_conn_id")],
             )
 
 

@@ -19,7 +19,6 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
 from airshift.upgrade.rules.calls import keyword
-from airshift.upgrade.versions import at_least
 
 SUBDAG = RuleMeta(
     code="AS501",
@@ -52,7 +51,7 @@ class SubdagToTaskGroup:
                 yield self._call_site(ctx, call, factories)
 
     def _category(self, ctx: FileContext) -> Category:
-        return Category.REQUIRED if at_least(ctx.target, SUBDAG.removed_in) else Category.SUGGESTED
+        return ctx.category(SUBDAG)
 
     def _task_group_import(self, ctx: FileContext) -> ImportSpec:
         if ctx.target >= (3, 0):

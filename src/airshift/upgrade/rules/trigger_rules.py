@@ -32,7 +32,7 @@ class TriggerRuleValues:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not at_least(ctx.target, TRIGGER_RULE.deprecated_from) or not ctx.imports.imports_airflow():
             return
-        category = Category.REQUIRED if at_least(ctx.target, TRIGGER_RULE.removed_in) else Category.SUGGESTED
+        category = ctx.category(TRIGGER_RULE)
         for node in ctx.nodes.attributes:
             if node.attr in RENAMED_MEMBERS:
                 owner = ctx.imports.qualified(node.value) or ""
@@ -52,13 +52,11 @@ class TriggerRuleValues:
             old = value.value
             assert isinstance(old, str)
             new = RENAMED_VALUES[old]
-            segment = ctx.segment(value)
-            quote = segment[-1]
             yield ctx.finding(
                 TRIGGER_RULE,
                 value,
                 f"trigger rule {old!r} is {new!r}",
-                edits=[ctx.replace(value, f"{segment[: segment.index(quote)]}{quote}{new}{quote}")],
+                edits=[ctx.replace_string(value, new)],
                 category=category,
             )
 
