@@ -67,6 +67,7 @@ class NodeIndex:
         assigns, ifs, names, assigned = index.assigns, index.ifs, index.names, index.assigned
         name_type, constant_type, call_type, attribute_type = ast.Name, ast.Constant, ast.Call, ast.Attribute
         store_types = (ast.Store, ast.Del)
+        child_fields = _CHILD_FIELDS
         stack: list[Any] = [tree]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -97,7 +98,7 @@ class NodeIndex:
                 assigned.add(node.arg)
             elif kind is ast.ExceptHandler and node.name:
                 assigned.add(node.name)
-            for name in _child_fields(kind):
+            for name in child_fields.get(kind) or _child_fields(kind):
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     extend(value)

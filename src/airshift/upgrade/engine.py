@@ -192,7 +192,7 @@ def analyse(
     first_imports: ImportTable | None = imports  # the first pass reuses it; later passes build their own
     analysis = Analysis(text=text, source_version=source_version)
     history: list[list[Edit]] = []  # edits applied in each pass, to map positions back to the input
-    original_lines = LineIndex(text)
+    original_lines: LineIndex | None = None  # built on first use: only later-pass findings need it
     current, current_tree = text, tree
     for _ in range(MAX_PASSES):
         ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
@@ -209,18 +209,26 @@ def analyse(
                 if finding.edits:  # edits that never fitted: report, do not loop forever
                     analysis.dropped.append(f"line {finding.line}: {finding.code} fix could not be applied")
             break
-        chosen, edits = _drop_breaking(current, chosen, analysis)
         import_edits = plan_import_edits(ctx, [spec for f in chosen for spec in f.imports], edits)
         new_text = apply_edits(current, [*edits, *import_edits])
         try:
             new_tree = parse(new_text, path)
-        except SyntaxProblem as problem:
-            analysis.dropped.append(f"fixes of this pass were not applied: they would cause a {problem}")
-            analysis.findings.extend(f for f in findings if not f.edits)
-            break
+        except SyntaxProblem:
+            # Rare: find the fixes that break parsing, drop them, and try the rest once more.
+            chosen, edits = _drop_breaking(current, chosen, analysis)
+            import_edits = plan_import_edits(ctx, [spec for f in chosen for spec in f.imports], edits)
+            new_text = apply_edits(current, [*edits, *import_edits])
+            try:
+                new_tree = parse(new_text, path)
+            except SyntaxProblem as problem:
+                analysis.dropped.append(f"fixes of this pass were not applied: they would cause a {problem}")
+                analysis.findings.extend(f for f in findings if not f.edits)
+                break
         for finding in chosen:
             finding.fixed = True
-            _place(finding, [*history], original_lines)
+            if history:
+                original_lines = original_lines or LineIndex(text)
+                _place(finding, history, original_lines)
             analysis.findings.append(finding)
         history.append([*edits, *import_edits])
         if new_text == current:
