@@ -1,7 +1,10 @@
-"""The `airshift` command line. Each command group lives in its own module and registers itself here."""
+"""The `airshift` command line. Every module in this package that defines `register(app)` adds its
+commands; adding a command group means adding a module here and nothing else."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import typer
@@ -17,12 +20,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Command modules register themselves on `app` when imported; keep this list the single place to add one.
-import airshift.cli.runtime as _runtime  # noqa: E402
-import airshift.cli.upgrade as _upgrade  # noqa: E402
+# The user's journey order for `airshift --help`; modules not listed follow alphabetically.
+_ORDER = ("upgrade", "runtime", "verify", "transfer", "cutover", "events", "deploy")
 
-_runtime.register(app)
-_upgrade.register(app)
+
+def _register_commands() -> None:
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
