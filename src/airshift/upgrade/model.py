@@ -97,13 +97,17 @@ class Finding:
     requirements: tuple[Requirement, ...] = ()
     end_line: int | None = None
     group: int | None = None  # findings of one group are fixed together or not at all
+    # A template file (.sql, .sh, ...) this finding is about, and its rewritten text when a fix exists:
+    # the runner writes it (once, even when several DAGs use it) and reports it as a file of its own.
+    other_file: str | None = None
+    other_text: str | None = None
     unsafe: bool = False  # the fix is right in the usual case only; skipped with --safe-only
     offset: int = 0  # character offset in the text the rule saw; the engine maps it back
     fixed: bool = field(default=False)  # set by the engine once its edits were applied
 
     @property
     def fixable(self) -> bool:
-        return bool(self.edits)
+        return bool(self.edits) or self.other_text is not None
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -20,6 +20,7 @@ from airshift.upgrade.discovery import Discovery, Root, relative_out
 from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
 from airshift.upgrade.moves import load_table, table_fingerprint
+from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for, write_other
 from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
 from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
@@ -68,6 +69,7 @@ class FileReport:
     requirements: list[tuple[str, str | None]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     cached: bool = False
+    others: dict[str, OtherFile] = field(default_factory=dict)  # template files, by absolute path
 
 
 @dataclass
@@ -158,7 +160,9 @@ def _report_for(path: Path, options: RunOptions, module: str) -> tuple[FileRepor
     key = cache.key(module.encode() + b"\0" + raw)
     cached = cache.get(key)
     if cached is not None:
-        return _from_cache(display, cached)
+        report, new_raw = _from_cache(display, cached)
+        if still_current(report.others):  # template files it read are unchanged too
+            return report, new_raw
     report, new_raw = _analyse(path, raw, options, module)
     cache.put(key, _to_cache(report, new_raw))
     return report, new_raw
@@ -193,7 +197,16 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
             return FileReport(
                 display, "failed", error=f"fixed text cannot be written as {source.encoding}: {error}"
             ), None
-    problems = [Problem.of(f) for f in analysis.findings]
+    problems = [Problem.of(f) for f in analysis.findings if f.other_file is None]
+    others: dict[str, OtherFile] = {}
+    for finding in analysis.findings:
+        if finding.other_file is not None:
+            other = others.get(finding.other_file)
+            if other is None:
+                other = others[finding.other_file] = OtherFile(None, digest_of(finding.other_file) or "")
+            if finding.other_text is not None:
+                other.text = finding.other_text
+            other.problems.append(Problem.of(finding))
     needed = analysis.requirements
     if not options.fix:  # scan: what the fixes would bring in, plus what the file imports already
         needed = {r for f in analysis.findings for r in f.requirements} | analysis.imported
@@ -207,6 +220,7 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
         source_version=analysis.source_version,
         requirements=requirements,
         dropped=analysis.dropped,
+        others=others,
     )
     return report, new_raw
 
@@ -230,6 +244,10 @@ def _to_cache(report: FileReport, new_raw: bytes | None) -> dict[str, Any]:
         "requirements": report.requirements,
         "dropped": report.dropped,
         "new": new_raw.decode("latin-1") if new_raw is not None else None,
+        "others": {
+            path: {"text": other.text, "digest": other.digest, "problems": [vars(p) for p in other.problems]}
+            for path, other in report.others.items()
+        },
     }
 
 
@@ -243,6 +261,10 @@ def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes |
         requirements=[(r[0], r[1]) for r in data["requirements"]],
         dropped=data["dropped"],
         cached=True,
+        others={
+            path: OtherFile(other["text"], other["digest"], [Problem(**p) for p in other["problems"]])
+            for path, other in data.get("others", {}).items()
+        },
     )
     new = data.get("new")
     return report, new.encode("latin-1") if new is not None else None
@@ -305,7 +327,51 @@ def run(
         for root, path in discovery.other:
             _copy(path, options.out_dir / relative_out(root, path))
             copied += 1
+    reports.extend(_other_file_reports(reports, discovery, options))
     return RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied)
+
+
+def _other_file_reports(
+    reports: list[FileReport], discovery: Discovery, options: RunOptions
+) -> list[FileReport]:
+    """One report per template file the DAG files' findings touched, written once when fixing."""
+    merged: dict[str, list[OtherFile]] = {}
+    for report in reports:
+        for path, other in report.others.items():
+            merged.setdefault(path, []).append(other)
+    results: list[FileReport] = []
+    for path, versions in sorted(merged.items()):
+        problems: dict[tuple[object, ...], Problem] = {}
+        for other in versions:
+            for problem in other.problems:
+                assert isinstance(problem, Problem)
+                problems.setdefault((problem.code, problem.line, problem.col, problem.message), problem)
+        texts = {other.text for other in versions if other.text is not None}
+        report = FileReport(
+            _display(Path(path)), "changed" if texts else "unchanged", list(problems.values())
+        )
+        if len(texts) > 1:
+            report.status, report.error = (
+                "failed",
+                "DAGs using this template need different rewrites; left as it is",
+            )
+        elif texts and options.fix:
+            text = texts.pop()
+            if options.want_diff:
+                report.diff = _diff(Path(path).read_bytes(), text.encode("utf-8"), report.path)
+            if options.write:
+                target = target_for(Path(path), discovery, options.out_dir)
+                if target is None:
+                    report.status, report.error = (
+                        "failed",
+                        "outside the folders given, so --out cannot hold it",
+                    )
+                else:
+                    write_other(Path(path), text, target)
+                    for problem in report.problems:
+                        problem.fixed = problem.fixable
+        results.append(report)
+    return results
 
 
 def _run_jobs(

@@ -8,6 +8,7 @@ from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.subdag import SubdagToTaskGroup
+from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
@@ -21,4 +22,5 @@ RULES = (
     BigQueryExecuteQuery(),
     ProviderChangedArguments(),
     SubdagToTaskGroup(),
+    TemplateVariables(),
 )

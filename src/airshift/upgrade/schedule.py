@@ -1,0 +1,111 @@
+"""Static facts about a DAG's schedule, read from its constructor call: enough to know the constant
+period between runs (for prev_ds and friends) and whether it is a cron expression (whose meaning changed
+in Airflow 3)."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+
+from airshift.upgrade.context import FileContext
+from airshift.upgrade.rules.calls import is_dag_call, keyword
+from airshift.upgrade.templates import Schedule
+
+PRESET_PERIODS: dict[str, dt.timedelta | None] = {
+    "@hourly": dt.timedelta(hours=1),
+    "@daily": dt.timedelta(days=1),
+    "@weekly": dt.timedelta(days=7),
+    "@monthly": None,  # months differ in length
+    "@quarterly": None,
+    "@yearly": None,
+    "@annually": None,
+    "@once": None,
+    "@continuous": None,
+}
+CRON_PRESETS = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually"})
+_NUMBER = re.compile(r"^\d+$")
+_DEFAULT = Schedule(dt.timedelta(days=1), "the default daily schedule of Airflow 1.10/2.x")
+
+
+def schedule_argument(call: ast.Call) -> ast.expr | None:
+    for name in ("schedule", "schedule_interval", "timetable"):
+        item = keyword(call, name)
+        if item is not None:
+            return item.value
+    return None
+
+
+def is_cron_string(value: str) -> bool:
+    return value in CRON_PRESETS or (not value.startswith("@") and len(value.split()) == 5)
+
+
+def cron_period(expression: str) -> dt.timedelta | None:
+    """The constant period of simple cron expressions: 'M H * * *' is daily, 'M * * * *' hourly, 'M H * * D'
+    weekly; anything else (lists, ranges, steps that do not divide evenly) has no constant period."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return None
+    minute, hour, day, month, weekday = fields
+    if day != "*" or month != "*" or not _NUMBER.match(minute):
+        return None
+    if hour == "*" and weekday == "*":
+        return dt.timedelta(hours=1)
+    if not _NUMBER.match(hour):
+        step = re.fullmatch(r"\*/(\d+)", hour)
+        if step and weekday == "*" and 24 % int(step.group(1)) == 0:
+            return dt.timedelta(hours=int(step.group(1)))
+        return None
+    if weekday == "*":
+        return dt.timedelta(days=1)
+    if _NUMBER.match(weekday):
+        return dt.timedelta(days=7)
+    return None
+
+
+def _timedelta_value(ctx: FileContext, node: ast.expr) -> dt.timedelta | None:
+    if not isinstance(node, ast.Call) or len(node.args) > 1:
+        return None
+    qualified = ctx.imports.qualified(node.func) or ""
+    if not qualified.endswith("timedelta"):
+        return None
+    values: dict[str, float] = {}
+    if node.args:
+        if not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, (int, float)):
+            return None
+        values["days"] = node.args[0].value
+    for item in node.keywords:
+        if item.arg is None or not isinstance(item.value, ast.Constant):
+            return None
+        if not isinstance(item.value.value, (int, float)):
+            return None
+        values[item.arg] = item.value.value
+    try:
+        return dt.timedelta(**values)
+    except TypeError:
+        return None
+
+
+def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
+    value = schedule_argument(call)
+    if value is None:
+        return _DEFAULT if ctx.source_version in ("1.10", "2") else Schedule(None, "no schedule")
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        text = value.value.strip()
+        if text in PRESET_PERIODS:
+            return Schedule(PRESET_PERIODS[text], f"'{text}'")
+        if is_cron_string(text):
+            return Schedule(cron_period(text), f"cron '{text}'")
+        return Schedule(None, f"'{text}'")
+    delta = _timedelta_value(ctx, value)
+    if delta is not None:
+        return Schedule(delta, f"every {delta}")
+    return Schedule(None, ctx.segment(value))
+
+
+def file_schedule(ctx: FileContext) -> Schedule | None:
+    """The schedule shared by every DAG in the file, or None when there are several different ones."""
+    schedules = {schedule_of(ctx, call) for call in ctx.nodes.calls if is_dag_call(ctx, call)}
+    if len(schedules) == 1:
+        return next(iter(schedules))
+    return None

@@ -1,0 +1,197 @@
+"""Rewriting Jinja templates for the target Airflow, read with jinja2's own lexer and parser.
+
+The lexer's token stream reproduces the template exactly, so a token's offset is the sum of the lengths
+before it and a rewrite touches only the names it replaces. jinja2.meta tells which names are free (taken
+from the task context): a name the template binds itself ({% set %}, {% for %}) is left alone.
+
+Replacements are the exact equivalents for a run that has a data interval (every scheduled run):
+execution_date is the logical date; next_ds is the end of the data interval; prev_ds depends on the
+schedule, so it is rewritten only when the DAG's schedule has a constant period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import jinja2
+from jinja2 import meta
+
+from airshift.upgrade.versions import Version
+
+_ENV = jinja2.Environment()
+_NODASH = "'%Y-%m-%d', '%Y%m%d'"
+
+# name -> replacement expression (valid wherever the name was, once parenthesised)
+FIXED: dict[str, str] = {
+    "execution_date": "logical_date",
+    "next_execution_date": "data_interval_end",
+    "next_ds": "data_interval_end | ds",
+    "next_ds_nodash": "data_interval_end | ds_nodash",
+    "prev_execution_date_success": "prev_data_interval_start_success",
+    "tomorrow_ds": "macros.ds_add(ds, 1)",
+    "tomorrow_ds_nodash": f"macros.ds_format(macros.ds_add(ds, 1), {_NODASH})",
+    "yesterday_ds": "macros.ds_add(ds, -1)",
+    "yesterday_ds_nodash": f"macros.ds_format(macros.ds_add(ds, -1), {_NODASH})",
+    "triggering_dataset_events": "triggering_asset_events",
+}
+SCHEDULE_RELATIVE = ("prev_ds", "prev_ds_nodash", "prev_execution_date")
+NO_EQUIVALENT: dict[str, str] = {
+    "conf": "the Airflow configuration is not in the task context on Airflow 3; pass the value in as a param "
+    "or read it in Python",
+}
+# Attributes of context objects that were renamed: dag_run.execution_date, ti.execution_date, ...
+RENAMED_ATTRIBUTES: dict[tuple[str, str], str] = {
+    ("dag_run", "execution_date"): "logical_date",
+    ("ti", "execution_date"): "logical_date",
+    ("task_instance", "execution_date"): "logical_date",
+}
+REMOVED_NAMES = frozenset({*FIXED, *SCHEDULE_RELATIVE, *NO_EQUIVALENT})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What rewriting schedule-relative variables needs to know about a DAG's schedule."""
+
+    period: dt.timedelta | None  # the constant time between two runs; None when irregular or unknown
+    description: str = "unknown"
+
+
+@dataclass
+class TemplateChange:
+    offset: int  # in the template text
+    old: str
+    new: str
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.old)
+
+
+@dataclass
+class TemplateRewrite:
+    text: str
+    changes: list[TemplateChange] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (offset, message)
+
+
+def applies(target: Version) -> bool:
+    return target >= (3, 0)
+
+
+def _schedule_relative(name: str, schedule: Schedule | None) -> str | None:
+    if schedule is None or schedule.period is None:
+        return None
+    seconds = int(schedule.period.total_seconds())
+    if seconds <= 0:
+        return None
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        previous_ds = f"macros.ds_add(ds, -{days})"
+        return {
+            "prev_ds": previous_ds,
+            "prev_ds_nodash": f"macros.ds_format({previous_ds}, {_NODASH})",
+            "prev_execution_date": f"logical_date - macros.timedelta(days={days})",
+        }[name]
+    previous = f"(logical_date - macros.timedelta(seconds={seconds}))"
+    return {
+        "prev_ds": f"{previous} | ds",
+        "prev_ds_nodash": f"{previous} | ds_nodash",
+        "prev_execution_date": previous[1:-1],
+    }[name]
+
+
+def _significant(tokens: list[tuple[int, str, str]], index: int, step: int) -> tuple[str, str] | None:
+    """The nearest non-whitespace token before (step=-1) or after (step=1) tokens[index]."""
+    index += step
+    while 0 <= index < len(tokens):
+        _, kind, value = tokens[index]
+        if kind != "whitespace":
+            return kind, value
+        index += step
+    return None
+
+
+def rewrite_template(
+    text: str, schedule: Schedule | None = None, quote: str = "'", target: Version = (3, 3)
+) -> TemplateRewrite:
+    """Rewrite removed context variables in one template. `quote` is the quote character the replacement
+    may use for strings (the caller picks one that does not close its Python string literal)."""
+    result = TemplateRewrite(text)
+    if "{" not in text:
+        return result
+    try:
+        tokens = list(_ENV.lexer.tokeniter(text, None))
+        free = meta.find_undeclared_variables(_ENV.parse(text))
+    except jinja2.TemplateSyntaxError:
+        return result  # not a template Jinja can read: Airflow would fail on it too, not our rewrite
+    if not free & REMOVED_NAMES and not any(attr in text for _, attr in RENAMED_ATTRIBUTES) and (
+        "external_trigger" not in text
+    ):
+        return result
+    offset = 0
+    for index, (_, kind, value) in enumerate(tokens):
+        start = offset
+        offset += len(value)
+        if kind != "name":
+            continue
+        before = _significant(tokens, index, -1)
+        after = _significant(tokens, index, 1)
+        if before == ("operator", "."):
+            owner = tokens[index - 2][2] if index >= 2 and tokens[index - 2][1] == "name" else None
+            new_attribute = RENAMED_ATTRIBUTES.get((owner or "", value))
+            if new_attribute:
+                result.changes.append(TemplateChange(start, value, new_attribute))
+            elif owner == "dag_run" and value == "external_trigger":
+                owner_start = start - 1 - len(owner)
+                replacement = f"(dag_run.run_type == {quote}manual{quote})"
+                result.changes.append(TemplateChange(owner_start, f"dag_run.{value}", replacement))
+            continue
+        if value not in free or before == ("operator", "|") or after == ("operator", "="):
+            continue
+        if value == "triggering_dataset_events" and target < (3, 0):
+            continue  # triggering_asset_events only exists from Airflow 3.0
+        if value in FIXED:
+            replacement = FIXED[value].replace("'", quote)
+        elif value in SCHEDULE_RELATIVE:
+            found = _schedule_relative(value, schedule)
+            if found is None:
+                described = schedule.description if schedule else "unknown"
+                result.problems.append(
+                    (
+                        start,
+                        f"`{value}` depends on the DAG's schedule ({described}); no constant period to "
+                        "compute it from: replace it by hand",
+                    )
+                )
+                continue
+            replacement = found.replace("'", quote)
+        elif value in NO_EQUIVALENT:
+            if target < (3, 0):
+                continue
+            result.problems.append((start, f"`{value}`: {NO_EQUIVALENT[value]}"))
+            continue
+        else:
+            continue
+        alone = before in (
+            ("variable_begin", "{{"),
+            ("variable_begin", "{{-"),
+            ("variable_begin", "{{+"),
+        ) and (after is not None and after[0] == "variable_end")
+        if not alone and any(operator in replacement for operator in ("|", " - ", "==")):
+            replacement = f"({replacement})"
+        result.changes.append(TemplateChange(start, value, replacement))
+    result.changes.sort(key=lambda c: c.offset)
+    result.text = apply_changes(text, result.changes)
+    return result
+
+
+def apply_changes(text: str, changes: list[TemplateChange]) -> str:
+    parts: list[str] = []
+    cursor = 0
+    for change in sorted(changes, key=lambda c: c.offset):
+        parts.append(text[cursor : change.offset])
+        parts.append(change.new)
+        cursor = change.end
+    parts.append(text[cursor:])
+    return "".join(parts)
