@@ -125,8 +125,10 @@ def rewrite_template(
         free = meta.find_undeclared_variables(_ENV.parse(text))
     except jinja2.TemplateSyntaxError:
         return result  # not a template Jinja can read: Airflow would fail on it too, not our rewrite
-    if not free & REMOVED_NAMES and not any(attr in text for _, attr in RENAMED_ATTRIBUTES) and (
-        "external_trigger" not in text
+    if (
+        not free & REMOVED_NAMES
+        and not any(attr in text for _, attr in RENAMED_ATTRIBUTES)
+        and ("external_trigger" not in text)
     ):
         return result
     offset = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airshift.upgrade.rules.arguments import ArgumentChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
+from airshift.upgrade.rules.context_access import ContextAccess
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
@@ -23,4 +24,5 @@ RULES = (
     ProviderChangedArguments(),
     SubdagToTaskGroup(),
     TemplateVariables(),
+    ContextAccess(),
 )

@@ -48,7 +48,7 @@ def upload_pack(**kwargs):
     conf = (dag_run.conf or {}) if dag_run else {}
     hook = GCSHook(gcp_conn_id="google_cloud_default")
     object_name = "packs/{}/finance_pack_{}_to_{}.pdf".format(
-        ds_nodash[:6], ds_nodash, kwargs["next_ds_nodash"])
+        ds_nodash[:6], ds_nodash, kwargs["data_interval_end"].strftime("%Y%m%d"))
     hook.upload(REPORT_BUCKET, object_name, "/tmp/finance_pack_{}.pdf".format(ds_nodash),
                 mime_type="application/pdf")
     kwargs["ti"].log.info("uploaded gs://%s/%s (%s)", REPORT_BUCKET, object_name, json.dumps(conf))

@@ -35,8 +35,8 @@ def crm_not_frozen(**context):
     return context["ds"] not in CRM_FREEZE_DAYS.split(",")
 
 
-def pick_sync_mode(execution_date, **_):
-    if execution_date.weekday() == FULL_RELOAD_WEEKDAY:
+def pick_sync_mode(logical_date, **_):
+    if logical_date.weekday() == FULL_RELOAD_WEEKDAY:
         return "full_reload"
     return "incremental_sync"
 
@@ -44,7 +44,7 @@ def pick_sync_mode(execution_date, **_):
 def log_gap(**context):
     previous = last_successful_run_date("customer_sync")
     print("previous good run: %s, this run: %s .. %s" % (
-        previous, context["execution_date"], context["next_execution_date"]))
+        previous, context["logical_date"], context["data_interval_end"]))
 
 
 with dag:

@@ -47,7 +47,7 @@ def ml_feature_refresh():
         context = get_current_context()
         threshold = float((context["dag_run"].conf or {}).get("drift_threshold", 0.15))
         drift = float(context["ti"].xcom_pull(task_ids="build_features") or 0)
-        manual = context["dag_run"].external_trigger
+        manual = (context["dag_run"].run_type == "manual")
         return "retrain_model" if manual or drift > threshold else "skip_retrain"
 
     retrain = SSHOperator(

@@ -47,7 +47,7 @@ refresh_regions = build_region_subdag(DAG_ID, "refresh_regions", default_args, R
 
 def choose_monthly_branch(**kwargs):
     """Rebuild the budget report only for the run covering the 1st of the month."""
-    if kwargs["execution_date"].day == 1:
+    if kwargs["logical_date"].day == 1:
         return "rebuild_monthly_budget"
     return "skip_monthly_budget"
 

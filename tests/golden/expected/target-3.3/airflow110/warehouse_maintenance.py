@@ -30,7 +30,7 @@ dag = DAG(
 
 def expire_staging_partitions(**kwargs):
     """Drop staging partitions older than RETENTION_DAYS, counted from the run's execution date."""
-    execution_date = kwargs["execution_date"]
+    execution_date = kwargs["logical_date"]
     cutoff = (execution_date - timedelta(days=RETENTION_DAYS)).strftime("%Y%m%d")
     hook = PostgresHook(postgres_conn_id=DW_CONN_ID)
     rows = hook.get_records(
@@ -48,7 +48,7 @@ def log_maintenance(**context):
     dropped = context["ti"].xcom_pull(task_ids="expire_staging_partitions")
     PostgresHook(postgres_conn_id=DW_CONN_ID).run(
         "INSERT INTO ops.maintenance_log (window_start, window_end, dropped) VALUES (%s, %s, %s)",
-        parameters=(context["ds"], context["next_ds"], dropped),
+        parameters=(context["ds"], context["data_interval_end"].strftime("%Y-%m-%d"), dropped),
     )
 
 

@@ -45,7 +45,7 @@ def ml_feature_refresh():
         context = get_current_context()
         threshold = float((context["dag_run"].conf or {}).get("drift_threshold", 0.15))
         drift = float(context["ti"].xcom_pull(task_ids="build_features") or 0)
-        manual = context["dag_run"].external_trigger
+        manual = (context["dag_run"].run_type == "manual")
         return "retrain_model" if manual or drift > threshold else "skip_retrain"
 
     retrain = SSHOperator(
@@ -69,7 +69,7 @@ def ml_feature_refresh():
 
     @task(trigger_rule="none_failed_min_one_success")
     def record_lineage(**context):
-        print("features for %s built from %s" % (context["ds"], list(context["triggering_dataset_events"])))
+        print("features for %s built from %s" % (context["ds"], list(context["triggering_asset_events"])))
 
     gate = drift_gate()
     build_features >> gate >> [retrain, skip]

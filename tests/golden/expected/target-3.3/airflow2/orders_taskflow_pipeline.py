@@ -31,7 +31,7 @@ def orders_taskflow_pipeline():
         """Raw export keys for the hour that just ended."""
         context = get_current_context()
         prefix = "raw/orders/{}/{}".format(
-            context["ds_nodash"], context["execution_date"].strftime("%H")
+            context["ds_nodash"], context["logical_date"].strftime("%H")
         )
         keys = S3Hook(aws_conn_id="aws_lake").list_keys(bucket_name=LAKE_BUCKET, prefix=prefix)
         return keys or []
@@ -45,7 +45,7 @@ def orders_taskflow_pipeline():
             orders.extend(json.loads(hook.read_key(key, bucket_name=LAKE_BUCKET)))
         valid = [o for o in orders if o.get("order_id") and o.get("amount", 0) >= 0]
         # Keyed by the next run's date so late files land in a partition nobody has read yet.
-        target = "curated/orders/{}/part-{}.json".format(context["next_ds"], context["ts_nodash"])
+        target = "curated/orders/{}/part-{}.json".format(context["data_interval_end"].strftime("%Y-%m-%d"), context["ts_nodash"])
         hook.load_string(json.dumps(valid), target, bucket_name=LAKE_BUCKET, replace=True)
         return {"target": target, "count": len(valid), "rejected": len(orders) - len(valid)}
 
@@ -59,7 +59,7 @@ def orders_taskflow_pipeline():
     def report_rejects(rejected, **kwargs):
         if rejected:
             print("%d orders rejected in run %s (prev %s)" % (
-                rejected, kwargs["run_id"], kwargs["prev_ds_nodash"]))
+                rejected, kwargs["run_id"], (kwargs["logical_date"] - kwargs["macros"].timedelta(seconds=3600)).strftime("%Y%m%d")))
 
     curated = curate(list_raw_exports())
     publish(curated["target"], curated["count"])

@@ -44,7 +44,7 @@ with DAG(
 
     def check_orders_dag_health(**context):
         last_ok = last_successful_run_date("orders_taskflow_pipeline")
-        if last_ok is None or last_ok < context["execution_date"] - timedelta(days=1):
+        if last_ok is None or last_ok < context["logical_date"] - timedelta(days=1):
             raise ValueError("orders_taskflow_pipeline has not succeeded since %s" % last_ok)
 
     health = PythonOperator(task_id="check_orders_dag_health", python_callable=check_orders_dag_health)

@@ -1,0 +1,352 @@
+"""Task-context keys removed in Airflow 3, read from Python: `context["execution_date"]`, `kwargs.get(...)`,
+parameters named after context keys (`def load(ds, execution_date, **_)`), and attributes such as
+`dag_run.external_trigger`.
+
+Context reaches Python in several places, and all of them are covered: python_callable functions (their
+`**kwargs` and named parameters), callbacks (on_failure_callback and friends, in calls and default_args),
+`execute`/`poke` of operators defined in the file, @task functions, and anything that calls
+get_current_context() (imported from any of its historic modules).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from airshift.upgrade.context import FileContext
+from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
+from airshift.upgrade.rules.calls import default_args_dicts, local_operator_classes
+from airshift.upgrade.schedule import file_schedule
+from airshift.upgrade.templates import Schedule
+from airshift.upgrade.versions import at_least
+
+CONTEXT_KEY = RuleMeta(
+    code="AS701",
+    name="context-key",
+    title="Removed task-context keys read from Python (execution_date, next_ds, ...)",
+    why="Airflow 2.2 deprecated execution_date and the next_*/prev_*/tomorrow_*/yesterday_* context keys; Airflow "
+    "3.0 removed them, so the task fails with KeyError or a missing-argument TypeError when it runs.",
+    category=Category.REQUIRED,
+    fix=FixSafety.SAFE,
+    deprecated_from="2.2",
+    removed_in="3.0",
+)
+
+RENAMED_KEYS = {
+    "execution_date": "logical_date",
+    "next_execution_date": "data_interval_end",
+    "prev_execution_date_success": "prev_data_interval_start_success",
+    "triggering_dataset_events": "triggering_asset_events",
+}
+DATE_FORMATS = {"ds": "%Y-%m-%d", "ds_nodash": "%Y%m%d"}
+CALLBACKS = (
+    "on_failure_callback",
+    "on_success_callback",
+    "on_retry_callback",
+    "on_execute_callback",
+    "on_skipped_callback",
+)
+CONTEXT_METHODS = ("execute", "poke", "pre_execute", "post_execute", "execute_complete")
+REMOVED_KEYS = frozenset(
+    {
+        *RENAMED_KEYS,
+        "next_ds",
+        "next_ds_nodash",
+        "tomorrow_ds",
+        "tomorrow_ds_nodash",
+        "yesterday_ds",
+        "yesterday_ds_nodash",
+        "prev_ds",
+        "prev_ds_nodash",
+        "prev_execution_date",
+        "conf",
+    }
+)
+
+
+@dataclass
+class ContextFunction:
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    dict_names: set[str] = field(default_factory=set)  # names bound to the context dict
+    by_keyword: bool = False  # Airflow passes context keys to its named parameters
+
+
+def _computed(key: str, context: str, schedule: Schedule | None) -> str | None:
+    """A Python expression equal to the removed key, reading only keys Airflow 3 has."""
+    macros = f'{context}["macros"]'
+    ds = f'{context}["ds"]'
+    if key in ("next_ds", "next_ds_nodash"):
+        fmt = DATE_FORMATS[key.removeprefix("next_")]
+        return f'{context}["data_interval_end"].strftime("{fmt}")'
+    for prefix, days in (("tomorrow_", 1), ("yesterday_", -1)):
+        if key.startswith(prefix):
+            value = f"{macros}.ds_add({ds}, {days})"
+            return value if key.endswith("_ds") else f'{macros}.ds_format({value}, "%Y-%m-%d", "%Y%m%d")'
+    if key in ("prev_ds", "prev_ds_nodash", "prev_execution_date") and schedule and schedule.period:
+        seconds = int(schedule.period.total_seconds())
+        previous = f'({context}["logical_date"] - {macros}.timedelta(seconds={seconds}))'
+        if key == "prev_execution_date":
+            return previous
+        return f'{previous}.strftime("{DATE_FORMATS[key.removeprefix("prev_")]}")'
+    return None
+
+
+class ContextAccess:
+    metas: tuple[RuleMeta, ...] = (CONTEXT_KEY,)
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if not at_least(ctx.target, CONTEXT_KEY.deprecated_from) or not ctx.imports.imports_airflow():
+            return
+        if not any(key in ctx.text for key in REMOVED_KEYS) and "external_trigger" not in ctx.text:
+            return
+        schedule = file_schedule(ctx)
+        for info in self._context_functions(ctx):
+            yield from self._dict_reads(ctx, info, schedule)
+            if info.by_keyword:
+                yield from self._parameters(ctx, info)
+
+    # -- where context reaches Python ------------------------------------------------------------
+    def _context_functions(self, ctx: FileContext) -> list[ContextFunction]:
+        by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for function in ctx.nodes.functions:
+            by_name.setdefault(function.name, []).append(function)
+        found: dict[int, ContextFunction] = {}
+
+        def add(
+            function: ast.FunctionDef | ast.AsyncFunctionDef, *, by_keyword: bool, positional: int | None
+        ) -> None:
+            info = found.setdefault(id(function), ContextFunction(function))
+            info.by_keyword = info.by_keyword or by_keyword
+            if function.args.kwarg is not None:
+                info.dict_names.add(function.args.kwarg.arg)
+            positional_args = [*function.args.posonlyargs, *function.args.args]
+            if positional is not None and len(positional_args) > positional:
+                info.dict_names.add(positional_args[positional].arg)
+
+        def named(node: ast.expr) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+            if isinstance(node, (ast.List, ast.Tuple)):
+                return [f for element in node.elts for f in named(element)]
+            if isinstance(node, ast.Name) and len(by_name.get(node.id, [])) == 1:
+                return by_name[node.id]
+            return []
+
+        for call in ctx.nodes.calls:
+            for item in call.keywords:
+                if item.arg == "python_callable":
+                    func = call.func
+                    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                    # 1.10's TriggerDagRunOperator called python_callable(context, dag_run_obj).
+                    trigger = last == "TriggerDagRunOperator"
+                    for function in named(item.value):
+                        add(function, by_keyword=not trigger, positional=0 if trigger else None)
+                elif item.arg in CALLBACKS:
+                    for function in named(item.value):
+                        add(function, by_keyword=False, positional=0)
+        for defaults in default_args_dicts(ctx):
+            if isinstance(defaults, ast.Dict):
+                for key, value in zip(defaults.keys, defaults.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value in CALLBACKS:
+                        for function in named(value):
+                            add(function, by_keyword=False, positional=0)
+        operator_classes = local_operator_classes(ctx)
+        for cls in ctx.nodes.classes:
+            if cls.name in operator_classes:
+                for statement in cls.body:
+                    if (
+                        isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and statement.name in CONTEXT_METHODS
+                    ):
+                        add(statement, by_keyword=False, positional=1)
+        for function in ctx.nodes.functions:
+            if any(_is_task_decorator(ctx, d) for d in function.decorator_list):
+                add(function, by_keyword=True, positional=None)
+        for function in ctx.nodes.functions:
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Assign)
+                    and isinstance(node.value, ast.Call)
+                    and (ctx.imports.qualified(node.value.func) or "").endswith("get_current_context")
+                ):
+                    info = found.setdefault(id(function), ContextFunction(function))
+                    info.dict_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        return list(found.values())
+
+    # -- context["key"], context.get("key"), context["dag_run"].external_trigger --------------------
+    def _dict_reads(
+        self, ctx: FileContext, info: ContextFunction, schedule: Schedule | None
+    ) -> Iterator[Finding]:
+        category = ctx.category(CONTEXT_KEY)
+        for node in ast.walk(info.function):
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+                name = _dict_name(node.value, info)
+                key = _string(node.slice)
+                if name is None or key is None or key not in REMOVED_KEYS:
+                    continue
+                if (key in RENAMED_KEYS and ctx.target >= (3, 0)) or (
+                    key in RENAMED_KEYS and key != "triggering_dataset_events"
+                ):
+                    yield ctx.finding(
+                        CONTEXT_KEY,
+                        node,
+                        f'context["{key}"] is context["{RENAMED_KEYS[key]}"]',
+                        edits=[ctx.replace_string(node.slice, RENAMED_KEYS[key])],
+                        category=category,
+                    )
+                    continue
+                if key == "conf":
+                    if ctx.target >= (3, 0):
+                        yield ctx.finding(
+                            CONTEXT_KEY,
+                            node,
+                            'context["conf"] (the Airflow configuration) is gone on '
+                            "Airflow 3; read settings from airflow.sdk or pass them as params",
+                            category=category,
+                        )
+                    continue
+                expression = _computed(key, name, schedule)
+                if expression is None:
+                    yield ctx.finding(
+                        CONTEXT_KEY,
+                        node,
+                        f'context["{key}"] depends on the DAG schedule, which has no '
+                        "constant period here: compute it from data_interval_start by hand",
+                        category=category,
+                    )
+                    continue
+                yield ctx.finding(
+                    CONTEXT_KEY,
+                    node,
+                    f'context["{key}"] is `{expression}`',
+                    edits=[ctx.replace(node, expression)],
+                    category=category,
+                )
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+            ):
+                name = _dict_name(node.func.value, info)
+                key = _string(node.args[0]) if node.args else None
+                if name is None or key is None or key not in REMOVED_KEYS:
+                    continue
+                if key in RENAMED_KEYS:
+                    yield ctx.finding(
+                        CONTEXT_KEY,
+                        node,
+                        f'context.get("{key}") is context.get("{RENAMED_KEYS[key]}")',
+                        edits=[ctx.replace_string(node.args[0], RENAMED_KEYS[key])],
+                        category=category,
+                    )
+                else:
+                    yield ctx.finding(
+                        CONTEXT_KEY,
+                        node,
+                        f'context.get("{key}"): the key is gone on Airflow 3; compute '
+                        "it from logical_date / data_interval_* by hand",
+                        category=category,
+                    )
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                yield from self._attribute(ctx, node, info, category)
+
+    def _attribute(
+        self, ctx: FileContext, node: ast.Attribute, info: ContextFunction, category: Category
+    ) -> Iterator[Finding]:
+        owner = node.value
+        owner_key = None
+        if isinstance(owner, ast.Subscript) and _dict_name(owner.value, info):
+            owner_key = _string(owner.slice)
+        elif isinstance(owner, ast.Name) and info.by_keyword:
+            owner_key = owner.id if owner.id in _param_names(info.function) else None
+        if owner_key not in ("dag_run", "ti", "task_instance"):
+            return
+        if node.attr == "execution_date":
+            start = ctx.end(node) - len(node.attr)
+            yield ctx.finding(
+                CONTEXT_KEY,
+                node,
+                f"{owner_key}.execution_date is {owner_key}.logical_date",
+                edits=[Edit(start, ctx.end(node), "logical_date")],
+                category=category,
+            )
+        elif node.attr == "external_trigger" and owner_key == "dag_run":
+            text = f'({ctx.segment(owner)}.run_type == "manual")'
+            yield ctx.finding(
+                CONTEXT_KEY,
+                node,
+                f"dag_run.external_trigger is `{text}`",
+                edits=[ctx.replace(node, text)],
+                category=category,
+            )
+
+    # -- def load(ds, execution_date, **_) -----------------------------------------------------------
+    def _parameters(self, ctx: FileContext, info: ContextFunction) -> Iterator[Finding]:
+        function = info.function
+        params = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+        names = {p.arg for p in params}
+        category = ctx.category(CONTEXT_KEY)
+        for param in params:
+            key = param.arg
+            if key not in REMOVED_KEYS:
+                continue
+            new = RENAMED_KEYS.get(key)
+            if key == "triggering_dataset_events" and ctx.target < (3, 0):
+                continue
+            if new is None and key in ("next_ds", "next_ds_nodash"):
+                new = "data_interval_end"
+            if new is None or (new in names and new != "data_interval_end"):
+                yield ctx.finding(
+                    CONTEXT_KEY,
+                    param,
+                    f"parameter `{key}` is no longer a context key on Airflow 3: "
+                    "take **context and compute it by hand",
+                    category=category,
+                )
+                continue
+            edits: list[Edit] = []
+            if new in names:  # data_interval_end is already a parameter: drop the old one
+                edits.append(_remove_parameter(ctx, function, param))
+            else:
+                edits.append(Edit(ctx.start(param), ctx.start(param) + len(key), new))
+            replacement = (
+                new if key in RENAMED_KEYS else f'{new}.strftime("{DATE_FORMATS[key.removeprefix("next_")]}")'
+            )
+            for node in ast.walk(function):
+                if isinstance(node, ast.Name) and node.id == key and isinstance(node.ctx, ast.Load):
+                    edits.append(ctx.replace(node, replacement))
+            yield ctx.finding(
+                CONTEXT_KEY,
+                param,
+                f"parameter `{key}` is `{new}` on Airflow 3",
+                edits=edits,
+                category=category,
+            )
+
+
+def _remove_parameter(
+    ctx: FileContext, function: ast.FunctionDef | ast.AsyncFunctionDef, param: ast.arg
+) -> Edit:
+    items: list[ast.AST] = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+    if function.args.kwarg is not None:
+        items.append(function.args.kwarg)
+    items.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+    return ctx.remove_item(items, items.index(param))
+
+
+def _param_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {p.arg for p in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
+
+
+def _dict_name(node: ast.expr, info: ContextFunction) -> str | None:
+    return node.id if isinstance(node, ast.Name) and node.id in info.dict_names else None
+
+
+def _string(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _is_task_decorator(ctx: FileContext, decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    qualified = ctx.imports.qualified(target) or ""
+    parts = qualified.split(".")
+    return qualified.startswith("airflow.") and ("task" in parts[-2:]) and parts[-1] != "task_group"
