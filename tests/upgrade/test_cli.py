@@ -15,7 +15,7 @@ from airflow import DAG
 from airflow.operators.bash_operator import BashOperator
 from airflow.contrib.operators.ssh_operator import SSHOperator
 
-with DAG("etl", schedule_interval="@daily") as dag:
+with DAG("etl", schedule_interval="@daily", catchup=False) as dag:
     a = BashOperator(task_id="a", bash_command="echo", provide_context=True)
     b = SSHOperator(task_id="b", ssh_conn_id="box", command="ls")
 """
@@ -23,7 +23,7 @@ CLEAN_DAG = """\
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.bash import BashOperator
 
-with DAG("clean", schedule="@daily") as dag:
+with DAG("clean", schedule=None) as dag:
     BashOperator(task_id="a", bash_command="echo")
 """
 
@@ -69,7 +69,8 @@ def test_fix_in_place_then_clean(project: Path) -> None:
     assert result.returncode == 1, result.stderr
     text = (project / "dags" / "etl.py").read_text()
     assert "from airflow.providers.ssh.operators.ssh import SSHOperator" in text
-    assert "provide_context" not in text and 'schedule="@daily"' in text
+    assert "provide_context" not in text
+    assert 'schedule=CronDataIntervalTimetable("@daily", timezone="UTC")' in text
     requirements = (project / "dags" / "airshift-requirements.txt").read_text()
     assert "apache-airflow-providers-ssh>=" in requirements
     assert cli("scan", "dags", "--select", "AS1,AS3", cwd=project).returncode == 0

@@ -29,7 +29,10 @@ DAILY = Schedule(dt.timedelta(days=1), "'@daily'")
         ("{{ prev_execution_date }}", "{{ logical_date - macros.timedelta(days=1) }}"),
         ("{{ triggering_dataset_events }}", "{{ triggering_asset_events }}"),
         ("{{ dag_run.external_trigger }}", "{{ (dag_run.run_type == 'manual') }}"),
-        ("{{ ti.execution_date }} {{ dag_run.execution_date }}", "{{ ti.logical_date }} {{ dag_run.logical_date }}"),
+        (
+            "{{ ti.execution_date }} {{ dag_run.execution_date }}",
+            "{{ ti.logical_date }} {{ dag_run.logical_date }}",
+        ),
     ],
 )
 def test_each_removed_variable(before: str, after: str) -> None:
@@ -37,10 +40,19 @@ def test_each_removed_variable(before: str, after: str) -> None:
 
 
 def test_expressions_filters_and_macro_arguments_are_parenthesised() -> None:
-    assert rewrite_template("{{ next_ds|replace('-', '') }}").text == "{{ (data_interval_end | ds)|replace('-', '') }}"
-    assert rewrite_template("{{ macros.ds_add(next_ds, 2) }}").text == "{{ macros.ds_add((data_interval_end | ds), 2) }}"
+    assert (
+        rewrite_template("{{ next_ds|replace('-', '') }}").text
+        == "{{ (data_interval_end | ds)|replace('-', '') }}"
+    )
+    assert (
+        rewrite_template("{{ macros.ds_add(next_ds, 2) }}").text
+        == "{{ macros.ds_add((data_interval_end | ds), 2) }}"
+    )
     assert rewrite_template("{{ execution_date.strftime('%H') }}").text == "{{ logical_date.strftime('%H') }}"
-    assert rewrite_template("{% if prev_ds %}x{% endif %}", DAILY).text == "{% if macros.ds_add(ds, -1) %}x{% endif %}"
+    assert (
+        rewrite_template("{% if prev_ds %}x{% endif %}", DAILY).text
+        == "{% if macros.ds_add(ds, -1) %}x{% endif %}"
+    )
 
 
 def test_names_the_template_binds_itself_or_uses_as_attributes_are_left_alone() -> None:
@@ -58,7 +70,10 @@ def test_names_the_template_binds_itself_or_uses_as_attributes_are_left_alone() 
 
 def test_schedule_relative_variables_need_a_constant_period() -> None:
     hourly = Schedule(dt.timedelta(hours=6), "every 6h")
-    assert rewrite_template("{{ prev_ds }}", hourly).text == "{{ (logical_date - macros.timedelta(seconds=21600)) | ds }}"
+    assert (
+        rewrite_template("{{ prev_ds }}", hourly).text
+        == "{{ (logical_date - macros.timedelta(seconds=21600)) | ds }}"
+    )
     monthly = rewrite_template("{{ prev_ds }}", Schedule(None, "'@monthly'"))
     assert monthly.text == "{{ prev_ds }}"
     assert "'@monthly'" in monthly.problems[0][1]

@@ -28,9 +28,13 @@ class Settings:
     allow_unsafe: bool = True
     today: str | None = None  # ISO date used where a rewrite needs "now" (days_ago); None: the real today
     subdag_factories: tuple[SubdagFactory, ...] = ()  # found by the project pre-pass
+    adopt_new_defaults: bool = False  # do not write the source version's defaults into DAGs
 
     def key(self) -> str:
-        return f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}|{self.subdag_factories}"
+        return (
+            f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}|{self.subdag_factories}|"
+            f"{self.adopt_new_defaults}"
+        )
 
 
 _SKIP_FIELDS = {"ctx", "type_ignores", "type_comment"}

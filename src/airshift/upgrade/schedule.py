@@ -90,6 +90,10 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     value = schedule_argument(call)
     if value is None:
         return _DEFAULT if ctx.source_version in ("1.10", "2") else Schedule(None, "no schedule")
+    if isinstance(value, ast.Call) and value.args:
+        last = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        if last in ("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"):
+            value = value.args[0]  # the same schedule, written out by AS803
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         text = value.value.strip()
         if text in PRESET_PERIODS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from airshift.upgrade.rules.arguments import ArgumentChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.context_access import ContextAccess
+from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
@@ -25,4 +26,5 @@ RULES = (
     SubdagToTaskGroup(),
     TemplateVariables(),
     ContextAccess(),
+    BehaviourDefaults(),
 )

@@ -9,7 +9,7 @@ from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.providers.ssh.operators.ssh import SSHOperator
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.sensors.filesystem import FileSensor
-from airflow.sdk import DAG
+from airflow.sdk import CronDataIntervalTimetable, DAG
 
 # dict(...) rather than a literal: this file predates the team style guide.
 default_args = dict(
@@ -23,7 +23,7 @@ default_args = dict(
 with DAG(
     "crm_nightly_export",
     default_args=default_args,
-    schedule="@daily",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     catchup=False,
     description="Export CRM contacts over SSH and land them for the warehouse",
 ) as dag:

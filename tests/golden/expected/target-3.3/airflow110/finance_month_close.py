@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Variable
+from airflow.sdk import CronDataIntervalTimetable, DAG, Variable
 
 from common.helpers import default_args_for
 
@@ -25,7 +25,7 @@ default_args.update({"start_date": datetime(2019, 1, 1), "sla": timedelta(hours=
 dag = DAG(
     dag_id="finance_month_close",
     default_args=default_args,
-    schedule="@monthly",
+    schedule=CronDataIntervalTimetable("@monthly", timezone="UTC"),
     catchup=False,
     max_active_runs=1,
 )

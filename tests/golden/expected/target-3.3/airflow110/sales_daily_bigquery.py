@@ -11,7 +11,7 @@ import pendulum
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator, SQLValueCheckOperator
 from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
 from airflow.providers.google.cloud.transfers.gcs_to_bigquery import GCSToBigQueryOperator
-from airflow.sdk import DAG
+from airflow.sdk import CronDataIntervalTimetable, DAG
 
 from common.helpers import GCP_CONN_ID, LANDING_BUCKET, TEAM_EMAIL, GcsPartitionCheckOperator
 
@@ -31,7 +31,7 @@ dag = DAG(
     dag_id="sales_daily_bigquery",
     default_args=default_args,
     description="POS export -> staging -> analytics.daily_sales",
-    schedule="30 4 * * *",  # after the POS export finishes at ~04:00 UTC
+    schedule=CronDataIntervalTimetable("30 4 * * *", timezone="UTC"),  # after the POS export finishes at ~04:00 UTC
     catchup=False,
     max_active_tasks=4,
     max_active_runs=1,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator, PythonOperator, ShortCircuitOperator
-from airflow.sdk import DAG, Variable
+from airflow.sdk import CronDataIntervalTimetable, DAG, Variable
 from airflow.task.trigger_rule import TriggerRule
 
 from dag_utils import DEFAULT_ARGS, last_successful_run_date, on_failure_log, sla_miss_alert
@@ -22,7 +22,7 @@ dag = DAG(
     "customer_sync",
     default_args=dict(DEFAULT_ARGS, on_failure_callback=on_failure_log, sla=timedelta(hours=1)),
     start_date=datetime(2021, 5, 1),
-    schedule="15 2 * * *",
+    schedule=CronDataIntervalTimetable("15 2 * * *", timezone="UTC"),
     catchup=False,
     max_active_tasks=6,
     sla_miss_callback=sla_miss_alert,

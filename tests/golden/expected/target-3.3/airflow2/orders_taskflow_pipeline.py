@@ -8,7 +8,7 @@ import json
 
 import airflow.utils.dates
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 from dag_utils import DEFAULT_ARGS, LAKE_BUCKET, ORDERS_URI
@@ -19,7 +19,7 @@ curated_orders = Asset(ORDERS_URI)
 @dag(
     dag_id="orders_taskflow_pipeline",
     start_date=pendulum.datetime(2026, 11, 21, tz="UTC"),
-    schedule="@hourly",
+    schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
     catchup=False,
     default_args=DEFAULT_ARGS,
     max_active_runs=2,

@@ -11,7 +11,7 @@ import pendulum
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
-from airflow.sdk import DAG, TaskGroup, chain
+from airflow.sdk import CronDataIntervalTimetable, DAG, TaskGroup, chain
 
 from dag_utils import DEFAULT_ARGS, WAREHOUSE_CONN_ID, last_successful_run_date
 
@@ -26,7 +26,7 @@ CHECKS = {
 with DAG(
     dag_id="warehouse_quality_checks",
     start_date=pendulum.datetime(2023, 1, 1, tz="UTC"),
-    schedule="0 0 * * *",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     catchup=False,
     default_args=DEFAULT_ARGS,
     fail_fast=True,
