@@ -31,6 +31,7 @@ class UpgradeConfig(BaseModel):
     cache_dir: str | None = Field(default=None, alias="cache-dir")
     requirements: str | None = None
     safe_only: bool | None = Field(default=None, alias="safe-only")
+    adopt_new_defaults: bool | None = Field(default=None, alias="adopt-new-defaults")
 
     @field_validator("target")
     @classmethod
@@ -73,7 +74,7 @@ def load_config(start: Path, explicit: Path | None = None) -> tuple[UpgradeConfi
     if table is None:
         return UpgradeConfig(), None
     normalized = {
-        key.replace("_", "-") if key in ("cache_dir", "safe_only") else key: v for key, v in table.items()
+        key.replace("_", "-") if key in ("cache_dir", "safe_only", "adopt_new_defaults") else key: v for key, v in table.items()
     }
     try:
         return UpgradeConfig.model_validate(normalized), path

@@ -65,6 +65,10 @@ NoCacheOpt = Annotated[
 JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: one per core).")]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of files or folders to skip.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+AdoptOpt = Annotated[
+    bool,
+    typer.Option("--adopt-new-defaults", help="Take Airflow 3's new defaults (schedule, catchup, cron) as they are."),
+]
 TodayOpt = Annotated[
     str | None,
     typer.Option("--today", help="Date (YYYY-MM-DD) rewrites of days_ago() count from [default: today]."),
@@ -93,6 +97,7 @@ def _settings(
         source=chosen_source,
         allow_unsafe=not (safe_only or bool(config.safe_only)),
         today=today or dt.datetime.now(dt.timezone.utc).date().isoformat(),
+        adopt_new_defaults=adopt_new_defaults or bool(config.adopt_new_defaults),
     )
 
 
@@ -128,6 +133,7 @@ def _execute(
     today: str | None,
     requirements: Path | None = None,
     safe_only: bool = False,
+    adopt_new_defaults: bool = False,
 ) -> int:
     console = Console(highlight=False, soft_wrap=True)
     if list_rules:
@@ -138,7 +144,7 @@ def _execute(
     config, _ = load_config(paths[0], config_path)
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
-    settings = _settings(config, target, source, safe_only, today)
+    settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
     fmt = fmt or Format(config.format or "text")
     if out is not None:
         out = out.resolve()
@@ -249,6 +255,7 @@ def scan(
     exclude: ExcludeOpt = None,
     output: OutputOpt = None,
     today: TodayOpt = None,
+    adopt_new_defaults: AdoptOpt = False,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
@@ -271,6 +278,7 @@ def scan(
         exclude,
         output,
         today,
+        adopt_new_defaults=adopt_new_defaults,
     )
     raise typer.Exit(code)
 
@@ -299,6 +307,7 @@ def fix(
         typer.Option("--requirements", help="Requirements file to update in place with needed providers."),
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
+    adopt_new_defaults: AdoptOpt = False,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
@@ -323,6 +332,7 @@ def fix(
         today,
         requirements,
         safe_only,
+        adopt_new_defaults,
     )
     raise typer.Exit(code)
 
