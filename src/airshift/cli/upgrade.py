@@ -82,7 +82,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _settings(
-    config: UpgradeConfig, target: str | None, source: str | None, safe_only: bool, today: str | None
+    config: UpgradeConfig,
+    target: str | None,
+    source: str | None,
+    safe_only: bool,
+    today: str | None,
+    adopt_new_defaults: bool = False,
 ) -> Settings:
     chosen_source = source or config.source or "auto"
     if chosen_source not in SOURCES:
