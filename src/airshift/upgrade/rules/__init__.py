@@ -10,6 +10,7 @@ from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.subdag import SubdagToTaskGroup
+from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
 from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 
@@ -27,4 +28,5 @@ RULES = (
     TemplateVariables(),
     ContextAccess(),
     BehaviourDefaults(),
+    TaskRuntimeAccess(),
 )
