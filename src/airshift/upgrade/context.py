@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import MoveTable
@@ -16,6 +17,7 @@ from airshift.upgrade.source import LineIndex
 from airshift.upgrade.versions import Version
 from airshift.upgrade.versions import parse_version as _parse_version
 
+T = TypeVar("T")
 _TRAILING = re.compile(r"[ \t]*,?[ \t]*(#[^\r\n]*)?(\r\n|\r|\n|$)")
 
 
@@ -138,8 +140,15 @@ class FileContext:
         self.path = path
         self.module = module  # the file's module name under its DAG folder ("common.helpers")
         self.lines = LineIndex(text)
+        self._memo: dict[str, Any] = {}
         self.imports = imports or ImportTable(tree)
         self.nodes = NodeIndex.build(tree)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a per-file fact once, however many rules ask for it."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     @property
     def assigned(self) -> set[str]:

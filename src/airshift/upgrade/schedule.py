@@ -109,6 +109,10 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
 
 def file_schedule(ctx: FileContext) -> Schedule | None:
     """The schedule shared by every DAG in the file, or None when there are several different ones."""
+    return ctx.memo("file_schedule", lambda: _file_schedule(ctx))
+
+
+def _file_schedule(ctx: FileContext) -> Schedule | None:
     schedules = {schedule_of(ctx, call) for call in ctx.nodes.calls if is_dag_call(ctx, call)}
     if len(schedules) == 1:
         return next(iter(schedules))

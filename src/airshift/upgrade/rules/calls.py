@@ -39,6 +39,10 @@ def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:
 
 def local_operator_classes(ctx: FileContext) -> set[str]:
     """Classes defined in this file that derive from an operator or sensor."""
+    return ctx.memo("local_operator_classes", lambda: _local_operator_classes(ctx))
+
+
+def _local_operator_classes(ctx: FileContext) -> set[str]:
     names: set[str] = set()
     for cls in ctx.nodes.classes:
         for base in cls.bases:
@@ -99,6 +103,10 @@ def default_args_dicts(ctx: FileContext) -> list[ast.Dict | ast.Call]:
     """Every dict that feeds default_args: passed literally, via dict(...), or via a variable of this file
     (including later .update(...) calls). Variables named like default_args count even if the DAG that
     uses them lives in another file."""
+    return ctx.memo("default_args_dicts", lambda: _default_args_dicts(ctx))
+
+
+def _default_args_dicts(ctx: FileContext) -> list[ast.Dict | ast.Call]:
     found: dict[int, ast.Dict | ast.Call] = {}
     variable_names: set[str] = {
         name for name in ctx.nodes.names if "default_args" in name.lower() or name.lower() == "args"
