@@ -74,7 +74,8 @@ def load_config(start: Path, explicit: Path | None = None) -> tuple[UpgradeConfi
     if table is None:
         return UpgradeConfig(), None
     normalized = {
-        key.replace("_", "-") if key in ("cache_dir", "safe_only", "adopt_new_defaults") else key: v for key, v in table.items()
+        key.replace("_", "-") if key in ("cache_dir", "safe_only", "adopt_new_defaults") else key: v
+        for key, v in table.items()
     }
     try:
         return UpgradeConfig.model_validate(normalized), path

@@ -67,7 +67,9 @@ ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
 AdoptOpt = Annotated[
     bool,
-    typer.Option("--adopt-new-defaults", help="Take Airflow 3's new defaults (schedule, catchup, cron) as they are."),
+    typer.Option(
+        "--adopt-new-defaults", help="Take Airflow 3's new defaults (schedule, catchup, cron) as they are."
+    ),
 ]
 TodayOpt = Annotated[
     str | None,
