@@ -64,6 +64,7 @@ class NodeIndex:
     classes: list[ast.ClassDef] = field(default_factory=list)
     assigns: list[ast.Assign] = field(default_factory=list)
     ifs: list[ast.If] = field(default_factory=list)
+    templates: list[ast.Constant] = field(default_factory=list)  # string constants that look like Jinja
     assigned: set[str] = field(default_factory=set)  # names bound other than by import
 
     @classmethod
@@ -84,7 +85,12 @@ class NodeIndex:
                 if isinstance(node.ctx, store_types):
                     assigned.add(node.id)
                 continue
-            if kind is constant_type or node is None or kind is str:
+            if kind is constant_type:
+                value = node.value
+                if value.__class__ is str and "{" in value and ("{{" in value or "{%" in value):
+                    index.templates.append(node)
+                continue
+            if node is None or kind is str:
                 continue
             if kind is call_type:
                 calls.append(node)

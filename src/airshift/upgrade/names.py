@@ -64,6 +64,8 @@ class ImportTable:
     def __init__(self, tree: ast.Module) -> None:
         self.bindings: dict[str, Binding] = {}
         self.all_bindings: list[Binding] = []
+        # Rules ask about the same nodes again and again; trees live as long as this table.
+        self._qualified: dict[int, str | None] = {}
         self.statements: list[tuple[ast.Import | ast.ImportFrom, bool, bool]] = list(
             _walk_imports(tree.body, guarded=False, top_level=True)
         )
@@ -76,6 +78,14 @@ class ImportTable:
 
     def qualified(self, node: ast.expr) -> str | None:
         """The qualified name an expression refers to through imports, e.g. `bq.BigQueryOperator`."""
+        key = id(node)
+        if key in self._qualified:
+            return self._qualified[key]
+        result = self._qualify(node)
+        self._qualified[key] = result
+        return result
+
+    def _qualify(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name):
             binding = self.bindings.get(node.id)
             return binding.qualified if binding else None

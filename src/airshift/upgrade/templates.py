@@ -12,6 +12,7 @@ schedule, so it is rewritten only when the DAG's schedule has a constant period.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import jinja2
@@ -73,6 +74,20 @@ class TemplateRewrite:
     text: str
     changes: list[TemplateChange] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (offset, message)
+
+
+_MENTION = re.compile(
+    r"\b("
+    + "|".join(
+        sorted({*FIXED, *SCHEDULE_RELATIVE, *NO_EQUIVALENT, "external_trigger"}, key=len, reverse=True)
+    )
+    + r")\b"
+)
+
+
+def mentions_removed(text: str) -> bool:
+    """A cheap gate: could this text hold a removed variable at all?"""
+    return "{" in text and _MENTION.search(text) is not None
 
 
 def applies(target: Version) -> bool:

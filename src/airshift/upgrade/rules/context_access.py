@@ -161,7 +161,7 @@ class ContextAccess:
         for function in ctx.nodes.functions:
             if any(_is_task_decorator(ctx, d) for d in function.decorator_list):
                 add(function, by_keyword=True, positional=None)
-        for function in ctx.nodes.functions:
+        for function in ctx.nodes.functions if "get_current_context" in ctx.text else ():
             for node in ast.walk(function):
                 if (
                     isinstance(node, ast.Assign)

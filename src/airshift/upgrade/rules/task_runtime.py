@@ -78,7 +78,14 @@ class TaskRuntimeAccess:
 
     def _db_access(self, ctx: FileContext) -> Iterator[Finding]:
         reported: set[int] = set()
-        for node in [*ctx.nodes.attributes, *(n for names in ctx.nodes.names.values() for n in names)]:
+        roots = {
+            b.local
+            for b in ctx.imports.all_bindings
+            if any(h == b.qualified or h.startswith(b.qualified + ".") for h in SESSION_HELPERS)
+        }
+        candidates: list[ast.expr] = [n for n in ctx.nodes.attributes if _root_name(n) in roots]
+        candidates += [n for name in roots for n in ctx.nodes.names.get(name, [])]
+        for node in candidates:
             qualified = ctx.imports.qualified(node)
             what = SESSION_HELPERS.get(qualified or "")
             if what is None or id(node) in reported:
@@ -121,22 +128,24 @@ class TaskRuntimeAccess:
                     )
 
     def _top_level_variables(self, ctx: FileContext) -> Iterator[Finding]:
-        for statement in ctx.tree.body:
-            for node in ast.walk(statement):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    break
-                if not (isinstance(node, ast.Call) and _is_variable_get(ctx, node)):
-                    continue
-                fixed = self._as_template(ctx, statement, node)
-                if fixed is not None:
-                    yield fixed
-                else:
-                    yield ctx.finding(
-                        TOP_LEVEL_VARIABLE,
-                        node,
-                        "Variable.get runs at every parse of this file; read "
-                        "it in a template ({{ var.value.KEY }}) or inside the task",
-                    )
+        if "Variable" not in ctx.text:
+            return
+        bodies = [(ctx.start(d), ctx.end(d)) for d in (*ctx.nodes.functions, *ctx.nodes.classes)]
+        statements = {(ctx.start(s), ctx.end(s)): s for s in ctx.tree.body}
+        for node in ctx.nodes.calls:
+            if not _is_variable_get(ctx, node):
+                continue
+            offset = ctx.start(node)
+            if any(start <= offset < end for start, end in bodies) or _in_lambda(ctx, offset):
+                continue  # runs when the task runs, not at parse time
+            statement = next(s for (start, end), s in statements.items() if start <= offset < end)
+            fixed = self._as_template(ctx, statement, node)
+            yield fixed or ctx.finding(
+                TOP_LEVEL_VARIABLE,
+                node,
+                "Variable.get runs at every parse of this file; read it in a template ({{ var.value.KEY }}) or "
+                "inside the task",
+            )
 
     def _as_template(self, ctx: FileContext, statement: ast.stmt, call: ast.Call) -> Finding | None:
         """`X = Variable.get("k")` whose every use is a whole templated argument becomes `{{ var.value.k }}`."""
@@ -197,6 +206,18 @@ class TaskRuntimeAccess:
             f"they read {template} when the task runs",
             edits=edits,
         )
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _in_lambda(ctx: FileContext, offset: int) -> bool:
+    if "lambda" not in ctx.text:
+        return False
+    return any(ctx.start(n) <= offset < ctx.end(n) for n in ast.walk(ctx.tree) if isinstance(n, ast.Lambda))
 
 
 def _is_variable_get(ctx: FileContext, call: ast.Call) -> bool:

@@ -20,7 +20,7 @@ from airshift.upgrade.pystrings import literal_pieces, quote_at, source_offset
 from airshift.upgrade.rules.calls import is_dag_call, keyword
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import templated_for
-from airshift.upgrade.templates import REMOVED_NAMES, Schedule, rewrite_template
+from airshift.upgrade.templates import REMOVED_NAMES, Schedule, mentions_removed, rewrite_template
 from airshift.upgrade.versions import at_least
 
 TEMPLATE = RuleMeta(
@@ -61,7 +61,7 @@ class TemplateVariables:
     metas: tuple[RuleMeta, ...] = (TEMPLATE, TEMPLATE_FILE, UNKNOWN_FIELD)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, TEMPLATE.deprecated_from) or "{" not in ctx.text:
+        if not at_least(ctx.target, TEMPLATE.deprecated_from) or not mentions_removed(ctx.text):
             return
         if not ctx.imports.imports_airflow():
             return
@@ -183,12 +183,10 @@ class TemplateVariables:
 
     # -- strings outside known templated fields --------------------------------------------------
     def _unknown(self, ctx: FileContext, seen: set[int]) -> Iterator[Finding]:
-        for node in ast.walk(ctx.tree):
-            if id(node) in seen or not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        for node in ctx.nodes.templates:
+            if id(node) in seen or not mentions_removed(str(node.value)):
                 continue
-            if "{{" not in node.value and "{%" not in node.value:
-                continue
-            rewrite = rewrite_template(node.value, None, target=ctx.target)
+            rewrite = rewrite_template(str(node.value), None, target=ctx.target)
             names = sorted(
                 {c.old for c in rewrite.changes} | {m.split("`")[1] for _, m in rewrite.problems if "`" in m}
             )
