@@ -1,0 +1,130 @@
+"""Unit tests of the snapshot plumbing that needs no Airflow: the document, redaction, the probe's
+line protocol, and that the probe stays valid for the oldest interpreters it runs on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from airshift.errors import AirshiftError
+from airshift.verify import snapshot
+from airshift.verify.redact import MASK, redact
+from airshift.verify.snapshot_model import (
+    DagSnapshot,
+    FileProblem,
+    Snapshot,
+    TaskSnapshot,
+    read_snapshot,
+    write_snapshot,
+)
+
+
+def _snapshot() -> Snapshot:
+    task = TaskSnapshot(task_id="t", operator_class="airflow.operators.bash.BashOperator", retries=2)
+    dag = DagSnapshot(dag_id="d", file="d.py", tasks={"t": task})
+    problem = FileProblem(file="bad.py", kind="import_error", message="boom", line=3)
+    return Snapshot(
+        airflow_version="3.3.2",
+        python_version="3.12.1",
+        folder="/dags",
+        logical_date="2024-03-01T00:00:00",
+        dags={"d": dag},
+        problems=[problem, FileProblem(file="p.py", kind="stdout", message="printed")],
+    )
+
+
+def test_snapshot_round_trips_and_import_errors_skip_stdout(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "snap.json"
+    write_snapshot(_snapshot(), path)
+    again = read_snapshot(path)
+    assert again == _snapshot()
+    assert [p.file for p in again.import_errors] == ["bad.py"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "cannot read snapshot"),
+        ("{not json", "is not JSON"),
+        ('{"schema_version": 99}', "schema_version"),
+        ('{"schema_version": 1, "airflow_version": "3"}', "snapshot .*:"),
+    ],
+)
+def test_bad_snapshot_files_are_clear_errors(tmp_path: Path, content: str | None, fragment: str) -> None:
+    path = tmp_path / "snap.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(AirshiftError, match=fragment):
+        read_snapshot(path)
+
+
+def test_redact_masks_secret_keys_recursively_and_keeps_the_rest() -> None:
+    value = {"conn": {"password": "hunter2", "login": "bob"}, "items": [{"api_key": "k"}], "token": ""}
+    assert redact(value) == {
+        "conn": {"password": MASK, "login": "bob"},
+        "items": [{"api_key": MASK}],
+        "token": "",
+    }
+
+
+def test_partial_lines_wait_for_the_next_poll(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    attempt = snapshot._Attempt()
+    path.write_text(json.dumps({"kind": "start"}) + "\n" + '{"kind": "fi')
+    assert snapshot._read_new_lines(path, attempt) == [{"kind": "start"}]
+    path.write_text(json.dumps({"kind": "start"}) + "\n" + '{"kind": "file_start", "file": "a.py"}\n')
+    assert snapshot._read_new_lines(path, attempt) == [{"kind": "file_start", "file": "a.py"}]
+
+
+def test_file_lines_become_dags_and_problems(tmp_path: Path) -> None:
+    progress, attempt = snapshot._Progress(), snapshot._Attempt()
+    folder = tmp_path.resolve()
+    raw_dag = {"dag_id": "d", "file": "a.py", "default_args": {"password": "x"}, "tasks": {}}
+    lines = [
+        {"kind": "start", "airflow_version": "2.11.2", "python": "3.12.1", "files": [str(folder / "a.py")]},
+        {"kind": "file_start", "file": str(folder / "a.py")},
+        {
+            "kind": "file",
+            "file": str(folder / "a.py"),
+            "dags": [raw_dag],
+            "import_errors": [{"line": 4, "message": "ModuleNotFoundError: nope"}],
+            "stdout_chars": 5,
+            "stdout": "hello",
+        },
+    ]
+    for line in lines:
+        snapshot._absorb(line, progress, attempt, folder)
+    assert attempt.started and attempt.current is None
+    assert progress.dags["d"].default_args == {"password": MASK}
+    assert [(p.file, p.kind, p.line) for p in progress.problems] == [
+        ("a.py", "import_error", 4),
+        ("a.py", "stdout", None),
+    ]
+
+
+def test_bad_logical_date_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AirshiftError, match="logical date"):
+        snapshot._check_logical_date("March 1st")
+
+
+@pytest.mark.parametrize("version", ["3.6.15", "3.13.0"])
+def test_probe_compiles_on_the_oldest_and_newest_interpreters(version: str) -> None:
+    python = Path.home() / ".pyenv" / "versions" / version / "bin" / "python"
+    if not python.exists():
+        python_path = shutil.which(f"python{version.rsplit('.', 1)[0]}")
+        if python_path is None:
+            pytest.skip(f"no Python {version} here")
+        python = Path(python_path)
+    source = snapshot.probe_script().read_text(encoding="utf-8")
+    completed = subprocess.run(
+        [str(python), "-c", "import sys; compile(sys.stdin.read(), 'snapshot_probe.py', 'exec')"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
