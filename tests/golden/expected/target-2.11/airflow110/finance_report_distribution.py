@@ -64,7 +64,7 @@ upload = PythonOperator(
 mail_controllers = EmailOperator(
     task_id="mail_controllers",
     to=["controllers@example.com"],
-    subject="Finance pack for {{ execution_date.strftime('%B %Y') }}",
+    subject="Finance pack for {{ logical_date.strftime('%B %Y') }}",
     html_content=(
         "The month-end pack for {{ ds }} is at "
         "gs://" + REPORT_BUCKET + "/{{ task_instance.xcom_pull(task_ids='upload_report_pack') }}."

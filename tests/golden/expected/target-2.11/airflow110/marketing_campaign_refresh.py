@@ -60,7 +60,7 @@ is_month_start = BranchPythonOperator(
 
 rebuild_budget = BashOperator(
     task_id="rebuild_monthly_budget",
-    bash_command="python /opt/jobs/budget_report.py --month {{ execution_date.strftime('%Y-%m') }}",
+    bash_command="python /opt/jobs/budget_report.py --month {{ logical_date.strftime('%Y-%m') }}",
     dag=dag,
 )
 

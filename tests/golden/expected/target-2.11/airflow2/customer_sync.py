@@ -62,7 +62,7 @@ with dag:
 
     incremental = BashOperator(
         task_id="incremental_sync",
-        bash_command="crm-sync --since {{ prev_ds }} --until {{ ds }} --target dw.customers",
+        bash_command="crm-sync --since {{ macros.ds_add(ds, -1) }} --until {{ ds }} --target dw.customers",
         max_active_tis_per_dag=1,
     )
 

@@ -50,7 +50,7 @@ with DAG(
         http_conn_id="partner_api",
         endpoint="v2/prices",
         method="GET",
-        data={"date": "{{ ds }}", "until": "{{ next_ds }}"},
+        data={"date": "{{ ds }}", "until": "{{ data_interval_end | ds }}"},
         headers={"Accept": "application/json"},
         response_check=response_is_complete,
         response_filter=lambda response: json.dumps(response.json()["prices"]),

@@ -60,7 +60,7 @@ with DAG(
         conn_id=WAREHOUSE_CONN_ID,
         sql=(
             "INSERT INTO ops.quality_gate (day, passed_at, prev_day) "
-            "VALUES ('{{ ds }}', now(), '{{ prev_ds }}')"
+            "VALUES ('{{ ds }}', now(), '{{ macros.ds_add(ds, -1) }}')"
         ),
     )
 

@@ -28,7 +28,7 @@ with DAG(
         task_id="log_triggering_events",
         bash_command=(
             "echo 'triggered by: "
-            "{% for uri, events in triggering_dataset_events.items() %}"
+            "{% for uri, events in triggering_asset_events.items() %}"
             "{{ uri }} x{{ events | length }} {% endfor %}'"
         ),
     )
