@@ -1,0 +1,108 @@
+"""Read real Airflow 2.11.2 (PostgreSQL) and 1.10.15 (SQLite) metadata DBs, filled through each
+Airflow's own CLI, by reflection and Fernet decryption, without importing Airflow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airshift.errors import AirshiftError
+from airshift.state.db_source import MetadataDB, read_state
+from airshift.state.dburl import parse_db_url
+from airshift.state.fernet import Decryptor, load_decryptor
+from airshift.state.model import ALL_KINDS, SourceState
+from airshift.verify.runtimes import ensure_runtime
+from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
+from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, fill_110, fill_211, new_key
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def source_211(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
+    runtime = ensure_runtime("2.11.2", extra_requirements=["psycopg2-binary"])
+    with postgres_database("airshift_src211") as name:
+        env = make_env(runtime, tmp_path_factory.mktemp("af211"),
+                       f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])  # fmt: skip
+        fill_211(env, rotated_key=new_key())
+        yield env
+
+
+@pytest.fixture(scope="module")
+def source_110(tmp_path_factory: pytest.TempPathFactory) -> AirflowEnv:
+    runtime = ensure_runtime("1.10.15")
+    home = tmp_path_factory.mktemp("af110")
+    env = make_env(runtime, home, f"sqlite:///{home / 'airflow.db'}", [new_key()])
+    fill_110(env, rotated_key=new_key())
+    return env
+
+
+def _key_file(env: AirflowEnv, folder: Path) -> Path:
+    path = folder / "source-fernet.key"
+    path.write_text(",".join(env.fernet_keys) + "\n", encoding="utf-8")
+    return path
+
+
+def _read(url: str, key_file: Path | None) -> SourceState:
+    db = MetadataDB(parse_db_url(url, "source"))
+    try:
+        return read_state(db, load_decryptor(key_file, env={}), ALL_KINDS, None)
+    finally:
+        db.close()
+
+
+def _assert_matches_fixture(state: SourceState, with_descriptions: bool) -> None:
+    assert {v.key: v.value.reveal() for v in state.variables} == VARIABLES
+    if with_descriptions:
+        assert {v.key: v.description for v in state.variables if v.key != "early_var"} == {
+            k: f"about {k}" for k in VARIABLES if k != "early_var"
+        }
+    by_id = {c.conn_id: c for c in state.connections}
+    for conn_id, (conn_type, host, login, password, port, schema, extra) in CONNECTIONS.items():
+        conn = by_id[conn_id]
+        assert (conn.conn_type, conn.host, conn.login, conn.port, conn.schema) == (
+            conn_type,
+            host,
+            login,
+            port,
+            schema,
+        )
+        assert conn.password is not None and conn.password.reveal() == password
+        assert conn.extra is not None and json.loads(conn.extra.reveal()) == extra
+    pools = {p.name: (p.slots, p.description) for p in state.pools}
+    assert {name: pools[name] for name in POOLS} == POOLS
+    assert {p.dag_id: p.is_paused for p in state.paused} == PAUSED
+
+
+def test_reads_airflow_211_on_postgres(source_211: AirflowEnv, tmp_path: Path) -> None:
+    url = source_211.db_url.replace("+psycopg2", "")
+    state = _read(url, _key_file(source_211, tmp_path))
+    _assert_matches_fixture(state, with_descriptions=True)
+    assert "***" in repr(state.connections[0]) and "p@ss" not in repr(state)
+
+
+def test_reads_airflow_110_on_sqlite(source_110: AirflowEnv, tmp_path: Path) -> None:
+    state = _read(source_110.db_url, _key_file(source_110, tmp_path))
+    _assert_matches_fixture(state, with_descriptions=False)
+
+
+def test_missing_rotated_key_names_the_object(source_110: AirflowEnv, tmp_path: Path) -> None:
+    only_new = tmp_path / "only-new.key"
+    only_new.write_text(source_110.fernet_keys[0], encoding="utf-8")
+    with pytest.raises(AirshiftError, match="variable 'early_var' cannot be decrypted") as caught:
+        _read(source_110.db_url, only_new)
+    assert source_110.fernet_keys[0] not in str(caught.value)
+
+
+def test_no_key_for_encrypted_db_is_a_clear_error(source_110: AirflowEnv) -> None:
+    with pytest.raises(AirshiftError, match="encrypted but no source Fernet key"):
+        _read(source_110.db_url, None)
+
+
+def test_decryptor_rejects_malformed_key_without_echoing_it() -> None:
+    with pytest.raises(AirshiftError, match="key #2 is not a valid Fernet key") as caught:
+        Decryptor([new_key(), "not-a-key-value"], "keys.txt")
+    assert "not-a-key-value" not in str(caught.value)

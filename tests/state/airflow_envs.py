@@ -1,0 +1,109 @@
+"""Real Airflow environments for transfer tests: an AIRFLOW_HOME, a metadata DB, a Fernet key list,
+and the runtime's own `airflow` CLI to fill them. Also throwaway PostgreSQL / MariaDB databases."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from airshift.verify.runtimes import Runtime
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MARIADB_ADMIN_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(5)}"
+
+
+@contextmanager
+def postgres_database(prefix: str = "airshift_t") -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database; yields its name and drops it afterwards."""
+    name = unique_name(prefix)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # the server is part of the test contract; say so plainly
+        admin.dispose()
+        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed: {error}")
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class AirflowEnv:
+    """One Airflow installation's state: home folder, DB URL and Fernet key list (first key encrypts)."""
+
+    runtime: Runtime
+    home: Path
+    db_url: str
+    fernet_keys: list[str]
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dags_folder(self) -> Path:
+        return self.home / "dags"
+
+    def env(self) -> dict[str, str]:
+        env = self.runtime.env()
+        for name in list(env):
+            if name.startswith("AIRFLOW__") or name == "AIRFLOW_HOME":
+                del env[name]
+        db_setting = (
+            "AIRFLOW__CORE__SQL_ALCHEMY_CONN"
+            if self.runtime.airflow_major == 1
+            else "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+        )
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__FERNET_KEY": ",".join(self.fernet_keys),
+                "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+                db_setting: self.db_url,
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str, timeout: float = 300) -> str:
+        completed = subprocess.run(
+            [str(self.runtime.bin_dir / "airflow"), *args],
+            env=self.env(), cwd=self.home, capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if completed.returncode != 0:
+            raise AssertionError(
+                f"airflow {' '.join(args[:2])} failed ({completed.returncode}):\n"
+                f"{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+            )
+        return completed.stdout
+
+    def python(self, code: str, timeout: float = 300) -> str:
+        completed = subprocess.run(
+            [str(self.runtime.python), "-c", code],
+            env=self.env(), cwd=self.home, capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if completed.returncode != 0:
+            raise AssertionError(f"python in {self.runtime.key} failed:\n{completed.stderr[-3000:]}")
+        return completed.stdout
+
+
+def make_env(runtime: Runtime, home: Path, db_url: str, fernet_keys: list[str]) -> AirflowEnv:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dags").mkdir(exist_ok=True)
+    os.chmod(home, 0o700)
+    return AirflowEnv(runtime, home, db_url, list(fernet_keys))
