@@ -31,3 +31,19 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
+
+
+# `password=...`, `"token": "..."`, `Authorization: Bearer ...` in free text such as log lines.
+_SECRET_IN_TEXT = re.compile(
+    r"""(?P<key>[\w.-]*(?:password|passwd|secret|token|api_?key|authorization|fernet)[\w.-]*["']?\s*[:=]\s*)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|(?:bearer\s+)?[^\s,;"'&]+)""",
+    re.IGNORECASE,
+)
+# user:password@host in connection URIs.
+_URI_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s]+)(?=@)", re.IGNORECASE)
+
+
+def redact_text(text: str) -> str:
+    """Mask secret-looking assignments and URI passwords in free text."""
+    text = _SECRET_IN_TEXT.sub(lambda m: m.group("key") + MASK, text)
+    return _URI_PASSWORD.sub(lambda m: m.group("head") + MASK, text)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from airshift.errors import AirshiftError
+from airshift.verify.canonical import canonical_class
 from airshift.verify.dagbag import airflow_env, home_template
 from airshift.verify.redact import redact
 from airshift.verify.runtimes import Runtime
@@ -93,6 +94,8 @@ def _absorb(line: dict[str, Any], progress: _Progress, attempt: _Attempt, folder
         relative = _relative(path, folder)
         for raw in line.get("dags", []):
             dag = DagSnapshot.model_validate(redact(raw))
+            for task in dag.tasks.values():
+                task.canonical_operator = canonical_class(task.operator_class)
             progress.dags[dag.dag_id] = dag
         for error in line.get("import_errors", []):
             progress.problems.append(
@@ -183,6 +186,10 @@ def _run_attempt(
     timeout_name = "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT"
     env[timeout_name] = str(max(1, int(file_timeout)))
     env["PYTHONUNBUFFERED"] = "1"
+    # The whole traceback, so an import error can name the line of the DAG file (Airflow keeps 2 frames).
+    env["AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACK_DEPTH"] = "100"
+    # Bytecode goes to the runtime, not into the user's DAG folder (ignored before Python 3.8).
+    env["PYTHONPYCACHEPREFIX"] = str(runtime.path / "airshift-pycache")
     stderr_path = work / f"stderr-{number}.txt"
     attempt = _Attempt()
     with open(work / f"stdout-{number}.txt", "wb") as stdout, open(stderr_path, "wb") as stderr:

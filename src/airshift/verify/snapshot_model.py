@@ -20,6 +20,8 @@ class TaskSnapshot(BaseModel):
     task_id: str
     operator_class: str
     operator_name: str = ""
+    # The class's newest path per the upgrader's move table: old and new paths of one class share it.
+    canonical_operator: str = ""
     upstream: list[str] = Field(default_factory=list)
     downstream: list[str] = Field(default_factory=list)
     trigger_rule: str = ""
@@ -28,6 +30,9 @@ class TaskSnapshot(BaseModel):
     pool: str | None = None
     queue: str | None = None
     priority_weight: Any = None
+    weight_rule: str | None = None
+    depends_on_past: bool = False
+    execution_timeout_s: Any = None
     template_fields: list[str] = Field(default_factory=list)
     callbacks: list[str] = Field(default_factory=list)
     task_group: str | None = None

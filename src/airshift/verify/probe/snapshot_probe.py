@@ -72,12 +72,23 @@ def _airflow_major():
 
 
 def _iso(value):
+    """UTC, spelled one way whatever the datetime class (pendulum 1 keeps tzinfo through replace())."""
     if value is None:
         return None
     try:
-        if value.tzinfo is None:
-            return value.isoformat()
-        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        moment = value.astimezone(datetime.timezone.utc) if aware else value
+        text = "%04d-%02d-%02dT%02d:%02d:%02d" % (
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+        )
+        if moment.microsecond:
+            text += ".%06d" % moment.microsecond
+        return text + ("Z" if aware else "")
     except Exception:
         return str(value)
 
@@ -176,10 +187,33 @@ def _core_timetable(dag):
     return coerce_to_core_timetable(timetable)
 
 
+def _asset_uris(timetable):
+    """The URIs a data-aware schedule waits for (2.x datasets and 3.x assets alike), sorted."""
+    for attribute in ("asset_condition", "dataset_condition"):
+        condition = getattr(timetable, attribute, None)
+        if condition is None:
+            continue
+        for method in ("iter_assets", "iter_datasets"):
+            iterate = getattr(condition, method, None)
+            if iterate is None:
+                continue
+            try:
+                return sorted(set(str(getattr(item, "uri", key)) for key, item in iterate()))
+            except Exception:
+                pass
+    return None
+
+
 def _schedule_timetable(dag):
     timetable = _core_timetable(dag)
     if timetable is None:
         return _schedule_110(dag)
+    return _schedule_timetable_of(timetable)
+
+
+def _schedule_timetable_of(timetable):
+    if timetable is None:
+        return None
     name = type(timetable).__name__
     tz = _tz_name(getattr(timetable, "_timezone", None))
     if name in ("CronDataIntervalTimetable", "CronTriggerTimetable"):
@@ -213,7 +247,10 @@ def _schedule_timetable(dag):
         "DatasetOrTimeSchedule",
         "AssetOrTimeSchedule",
     ):
-        return {"kind": "assets", "summary": str(getattr(timetable, "summary", ""))}
+        result = {"kind": "assets", "uris": _asset_uris(timetable)}
+        if name.endswith("OrTimeSchedule"):
+            result["time"] = _schedule_timetable_of(getattr(timetable, "timetable", None))
+        return result
     return {
         "kind": "custom",
         "class": type(timetable).__module__ + "." + name,
@@ -296,7 +333,10 @@ def _context_2(task, logical, start, end, run_id):
     ti = TaskInstance(task, run_id=run_id)
     ti.dag_run = dag_run
     dag_run.dag = task.dag
-    return ti.get_template_context()
+    context = ti.get_template_context()
+    # Without a DB behind it the lazy dataset-events lookup fails; 3.x sees the run's (empty) events.
+    context["triggering_dataset_events"] = {}
+    return context
 
 
 def _context_3(task, logical, start, end, run_id):
@@ -339,7 +379,13 @@ def _context_3(task, logical, start, end, run_id):
         max_tries=task.retries or 0,
         start_date=timezone.utcnow(),
     )
+    # No supervisor to ask for XComs: an XCom not pushed yet is absent, as in 2.x with an empty DB.
+    object.__setattr__(ti, "xcom_pull", _no_xcom)
     return ti.get_template_context()
+
+
+def _no_xcom(*args, **kwargs):
+    return kwargs.get("default")
 
 
 def _render_task(task, run, run_id):
@@ -387,6 +433,19 @@ def _class_path(obj):
     return "%s.%s" % (cls.__module__, cls.__name__)
 
 
+def _weight_rule(value):
+    """'downstream', 'upstream', 'absolute' or a custom strategy's class (2.9+ hold strategy objects)."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "value"):
+        return str(value.value)
+    name = type(value).__name__
+    match = re.match(r"^_(Absolute|Downstream|Upstream)PriorityWeightStrategy$", name)
+    if match:
+        return match.group(1).lower()
+    return type(value).__module__ + "." + name
+
+
 def _task_record(task):
     record = {
         "task_id": str(task.task_id),
@@ -400,6 +459,9 @@ def _task_record(task):
         "pool": str(task.pool) if task.pool is not None else None,
         "queue": str(task.queue) if task.queue is not None else None,
         "priority_weight": task.priority_weight,
+        "weight_rule": _weight_rule(getattr(task, "weight_rule", None)),
+        "depends_on_past": bool(getattr(task, "depends_on_past", False)),
+        "execution_timeout_s": _seconds(getattr(task, "execution_timeout", None)),
         "template_fields": sorted(str(f) for f in (getattr(task, "template_fields", ()) or ())),
         "callbacks": sorted(n for n in _CALLBACK_NAMES if getattr(task, n, None)),
     }
@@ -506,13 +568,20 @@ def _error_location(text, path):
     for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
         if os.path.abspath(match.group(1)) == os.path.abspath(path):
             line = int(match.group(2))
-    lines = [item.strip() for item in text.strip().splitlines() if item.strip()]
+    lines = [item.rstrip() for item in text.strip().splitlines() if item.strip()]
     message = ""
-    for item in reversed(lines):
-        if not item.startswith(("(Background on this error", "[SQL:", "[parameters:", "^")):
-            message = item
+    # The exception line ("TypeError: ...") and what it continues onto, not its last physical line.
+    for index in range(len(lines) - 1, -1, -1):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b", lines[index]):
+            message = " ".join(item.strip() for item in lines[index:])
             break
-    return line, message
+    if not message:
+        for item in reversed(lines):
+            if not item.strip().startswith(("(Background on this error", "[SQL:", "[parameters:", "^")):
+                message = item.strip()
+                break
+    message = re.sub(r" at 0x[0-9a-f]+", "", message)
+    return line, message[:1000]
 
 
 def _errors_for(bag, path, seen):

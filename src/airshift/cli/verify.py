@@ -1,0 +1,228 @@
+"""`airshift snapshot` and `airshift verify`: prove a migration in real Airflow installs."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from airshift.errors import AirshiftError
+from airshift.report import verify_html, verify_json, verify_text
+from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, side_requirements, verify
+from airshift.verify.result import VerifyResult
+from airshift.verify.runtimes import ensure_runtime, read_requirements_file
+from airshift.verify.snapshot import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, take_snapshot
+from airshift.verify.snapshot_model import write_snapshot
+
+EXIT_OK, EXIT_DIFFERENT = 0, 1
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+LogicalDateOpt = Annotated[
+    str,
+    typer.Option(
+        "--logical-date",
+        help="Render templates for the first run at or after this UTC time (YYYY-MM-DDTHH:MM:SS).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", help="Seconds one DAG file may take to load before it is reported.")
+]
+CacheDirOpt = Annotated[
+    Path | None, typer.Option("--cache-dir", help="Where runtimes live.", show_default=False)
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("snapshot")(snapshot)
+    app.command("verify")(verify_command)
+
+
+def snapshot(
+    dags: Annotated[Path, typer.Argument(help="DAG folder.", show_default=False)],
+    airflow: Annotated[
+        str, typer.Option("--airflow", help="Airflow release to load the DAGs in, e.g. 2.11.2.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Snapshot JSON file to write.")],
+    python: Annotated[str | None, typer.Option("--python", help="Interpreter for the runtime.")] = None,
+    with_: Annotated[
+        list[str] | None, typer.Option("--with", help="Extra requirement for the runtime (repeatable).")
+    ] = None,
+    requirements: Annotated[
+        Path | None, typer.Option("--requirements", "-r", help="File of extra requirements for the runtime.")
+    ] = None,
+    logical_date: LogicalDateOpt = DEFAULT_LOGICAL_DATE,
+    timeout: TimeoutOpt = DEFAULT_FILE_TIMEOUT,
+    no_render: Annotated[bool, typer.Option("--no-render", help="Skip rendering templated fields.")] = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Record every DAG, task and rendered template of a folder as a real Airflow release sees it."""
+    if not dags.is_dir():
+        raise AirshiftError(f"{dags} is not a DAG folder")
+    extras = list(with_ or []) + (read_requirements_file(requirements) if requirements else [])
+    err = Console(stderr=True, highlight=False)
+    with err.status(f"Airflow {airflow}: preparing runtime") as status:
+        runtime = ensure_runtime(
+            airflow, python=python, extra_requirements=extras, cache_dir=cache_dir, log=status.update
+        )
+        status.update(f"Airflow {runtime.airflow_version}: loading {dags}")
+        result = take_snapshot(
+            runtime,
+            dags,
+            logical_date=logical_date,
+            file_timeout=timeout,
+            render=not no_render,
+            log=status.update,
+        )
+    write_snapshot(result, output)
+    tasks = sum(len(d.tasks) for d in result.dags.values())
+    err.print(
+        f"{output}: {len(result.dags)} DAGs, {tasks} tasks from {len(result.files)} files "
+        f"in Airflow {result.airflow_version} ({result.seconds:.1f}s)"
+    )
+    for problem in result.problems:
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        err.print(f"  {problem.kind}: {where}: {problem.message[:300]}")
+    raise typer.Exit(EXIT_DIFFERENT if result.import_errors else EXIT_OK)
+
+
+def write_report(result: VerifyResult, fmt: Format, output: Path | None) -> None:
+    if fmt is Format.text:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                verify_text.render(Console(file=handle, width=120, no_color=True), result)
+        else:
+            verify_text.render(Console(highlight=False, soft_wrap=True), result)
+        return
+    text = verify_json.render(result) if fmt is Format.json else verify_html.render(result)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def run_verify(
+    original: Path,
+    migrated: Path,
+    source_airflow: str | None,
+    target_airflow: str | None,
+    *,
+    source_python: str | None = None,
+    target_python: str | None = None,
+    source_with: list[str] | None = None,
+    target_with: list[str] | None = None,
+    source_requirements: Path | None = None,
+    target_requirements: Path | None = None,
+    logical_date: str = DEFAULT_LOGICAL_DATE,
+    timeout: float = DEFAULT_FILE_TIMEOUT,
+    run: list[str] | None = None,
+    cache_dir: Path | None = None,
+    fmt: Format = Format.text,
+    output: Path | None = None,
+) -> int:
+    """Verify and report; the exit code (also used by `airshift fix --verify`)."""
+    source = Side(original, source_airflow, source_python, list(source_with or []))
+    target = Side(migrated, target_airflow, target_python, list(target_with or []))
+    source.requirements = side_requirements(source, source_requirements, None)
+    target.requirements = side_requirements(target, target_requirements, FIX_REQUIREMENTS)
+    options = VerifyOptions(
+        original=source,
+        migrated=target,
+        logical_date=logical_date,
+        file_timeout=timeout,
+        run=list(run or []),
+        cache_dir=cache_dir,
+    )
+    err = Console(stderr=True, highlight=False)
+    with err.status("verify: preparing runtimes") as status:
+        result = verify(options, log=status.update)
+    write_report(result, fmt, output)
+    if output is not None:
+        s = result.summary()
+        err.print(
+            f"{output}: {s.matching} matching, {s.mismatched} with differences, {s.missing} missing, "
+            f"{s.extra} extra, import errors {s.import_errors_before}/{s.import_errors_after}"
+        )
+    return EXIT_OK if result.ok else EXIT_DIFFERENT
+
+
+def verify_command(
+    original: Annotated[
+        Path, typer.Argument(help="Original DAG folder (or a snapshot .json).", show_default=False)
+    ],
+    migrated: Annotated[
+        Path, typer.Argument(help="Migrated DAG folder (or a snapshot .json).", show_default=False)
+    ],
+    source_airflow: Annotated[
+        str | None, typer.Option("--source-airflow", help="Airflow release of the original, e.g. 1.10.15.")
+    ] = None,
+    target_airflow: Annotated[
+        str | None, typer.Option("--target-airflow", help="Airflow release of the migration, e.g. 3.3.2.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    source_requirements: Annotated[
+        Path | None, typer.Option("--source-requirements", help="Extra requirements of the source runtime.")
+    ] = None,
+    target_requirements: Annotated[
+        Path | None,
+        typer.Option(
+            "--target-requirements",
+            help=f"Extra requirements of the target runtime [default: MIGRATED/{FIX_REQUIREMENTS} if present].",
+        ),
+    ] = None,
+    source_with: Annotated[
+        list[str] | None, typer.Option("--source-with", help="Extra requirement of the source runtime.")
+    ] = None,
+    target_with: Annotated[
+        list[str] | None, typer.Option("--target-with", help="Extra requirement of the target runtime.")
+    ] = None,
+    source_python: Annotated[
+        str | None, typer.Option("--source-python", help="Interpreter of the source.")
+    ] = None,
+    target_python: Annotated[
+        str | None, typer.Option("--target-python", help="Interpreter of the target.")
+    ] = None,
+    logical_date: LogicalDateOpt = DEFAULT_LOGICAL_DATE,
+    timeout: TimeoutOpt = DEFAULT_FILE_TIMEOUT,
+    run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run", help="`airflow dags test` this migrated DAG (repeatable; `all` for every DAG)."
+        ),
+    ] = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Load the original in the source Airflow and the migration in the target Airflow, and diff every DAG.
+
+    Exit codes: 0 every DAG matches, 1 differences, import errors or failed runs, 2 bad input."""
+    code = run_verify(
+        original,
+        migrated,
+        source_airflow,
+        target_airflow,
+        source_python=source_python,
+        target_python=target_python,
+        source_with=source_with,
+        target_with=target_with,
+        source_requirements=source_requirements,
+        target_requirements=target_requirements,
+        logical_date=logical_date,
+        timeout=timeout,
+        run=run,
+        cache_dir=cache_dir,
+        fmt=fmt,
+        output=output,
+    )
+    raise typer.Exit(code)
