@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +15,7 @@ from rich.console import Console
 
 from airshift.errors import AirshiftError
 from airshift.report import verify_html, verify_json, verify_text
+from airshift.upgrade.versions import DEFAULT_TARGET
 from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, side_requirements, verify
 from airshift.verify.result import VerifyResult
 from airshift.verify.runtimes import ensure_runtime, read_requirements_file
@@ -226,3 +230,40 @@ def verify_command(
         output=output,
     )
     raise typer.Exit(code)
+
+
+def fix_and_verify(
+    run_fix: Callable[[], int],
+    paths: list[Path] | None,
+    out: Path | None,
+    target: str | None,
+    source: str | None,
+    source_airflow: str | None,
+    target_airflow: str | None,
+) -> int:
+    """`airshift fix --verify`: fix, then verify the result against the code as it was before the fix.
+
+    Fixing in place leaves no original to load, so the folder is copied aside first."""
+    if not paths or len(paths) != 1 or not paths[0].is_dir():
+        raise AirshiftError("--verify needs exactly one DAG folder to fix")
+    source_release = source_airflow or (source if source in ("1.10", "2") else None)
+    if source_release is None:
+        raise AirshiftError(
+            "--verify needs --source-airflow VERSION: the Airflow release the DAGs run on today"
+        )
+    target_release = target_airflow or target or DEFAULT_TARGET
+    folder = paths[0].resolve()
+    with tempfile.TemporaryDirectory(prefix="airshift-original-") as tmp:
+        if out is None:
+            original = Path(tmp) / folder.name
+            shutil.copytree(folder, original, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
+            migrated = folder
+        else:
+            original, migrated = folder, out.resolve()
+        code = run_fix()
+        if code == 2:
+            return code
+        Console(stderr=True, highlight=False).print(
+            f"verifying {migrated} (Airflow {target_release}) against the original (Airflow {source_release})"
+        )
+        return run_verify(original, migrated, source_release, target_release)
