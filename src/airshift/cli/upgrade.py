@@ -315,10 +315,31 @@ def fix(
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
     adopt_new_defaults: AdoptOpt = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
+    ] = False,
+    source_airflow: Annotated[
+        str | None,
+        typer.Option("--source-airflow", help="With --verify: the Airflow release the DAGs run on now."),
+    ] = None,
+    target_airflow: Annotated[
+        str | None, typer.Option("--target-airflow", help="With --verify: the Airflow release to verify in.")
+    ] = None,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
-    Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors."""
+    Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors.
+    With --verify: 0 every DAG matches its original, 1 differences or import errors, 2 errors."""
+    if verify:
+        from airshift.cli.verify import fix_and_verify
+
+        def run_fix() -> int:
+            return _execute(
+                "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
+                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults,
+            )  # fmt: skip
+
+        raise typer.Exit(fix_and_verify(run_fix, paths, out, target, source, source_airflow, target_airflow))
     code = _execute(
         "fix",
         paths,
