@@ -89,6 +89,28 @@ def test_fix_out_writes_a_complete_copy_and_leaves_sources(project: Path) -> Non
     assert "+from airflow.providers.ssh.operators.ssh import SSHOperator" in result.stdout
 
 
+def test_fix_out_rewrites_template_files_given_a_relative_folder(tmp_path: Path) -> None:
+    # The DAG file's only removed name is fixed in the first pass; the template file's rewrite must still
+    # be written, under --out, at its place relative to the folder as the user spelled it.
+    dags = tmp_path / "dags"
+    (dags / "sql").mkdir(parents=True)
+    (dags / "load.py").write_text(
+        "from datetime import datetime\n"
+        "from airflow import DAG\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n\n"
+        'with DAG("load", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:\n'
+        '    SQLExecuteQueryOperator(task_id="q", conn_id="db", sql="sql/q.sql", database="{{ execution_date }}")\n'
+    )
+    (dags / "sql" / "q.sql").write_text("select '{{ execution_date }}', '{{ tomorrow_ds }}';\n")
+    result = cli("fix", "dags", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert (tmp_path / "out" / "sql" / "q.sql").read_text() == (
+        "select '{{ logical_date }}', '{{ macros.ds_add(ds, 1) }}';\n"
+    )
+    assert (dags / "sql" / "q.sql").read_text() == "select '{{ execution_date }}', '{{ tomorrow_ds }}';\n"
+
+
 def test_fix_check_writes_nothing_and_exits_1(project: Path) -> None:
     before = (project / "dags" / "etl.py").read_bytes()
     result = cli("fix", "dags", "--check", cwd=project)

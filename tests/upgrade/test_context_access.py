@@ -129,3 +129,36 @@ def test_plain_functions_and_other_dicts_are_left_alone() -> None:
         'print(row["execution_date"])\n'
     )
     assert run(source).text == source
+
+
+def test_prev_ds_of_an_unscheduled_1_10_dag_is_ds() -> None:
+    from tests.upgrade.conftest import run
+
+    source = (
+        "from airflow import DAG\n"
+        "from airflow.operators.python_operator import PythonOperator\n\n"
+        "def report(**context):\n"
+        '    return context["prev_ds"], context["prev_execution_date"]\n\n'
+        'with DAG("d", schedule_interval=None) as dag:\n'
+        '    PythonOperator(task_id="t", python_callable=report, provide_context=True)\n'
+    )
+    result = run(source, select=("AS701",))
+    assert 'return context["ds"], context["logical_date"]' in result.text
+
+
+def test_a_read_in_a_task_nested_in_a_dag_function_is_reported_once() -> None:
+    from tests.upgrade.conftest import codes, run
+
+    source = (
+        "from airflow.decorators import dag, task\n"
+        "from airflow.operators.python import get_current_context\n\n"
+        "@dag(schedule_interval=None)\n"
+        "def pipeline():\n"
+        "    @task\n"
+        "    def gate():\n"
+        "        context = get_current_context()\n"
+        '        return context["execution_date"]\n'
+        "    gate()\n\n"
+        "pipeline()\n"
+    )
+    assert codes(run(source, select=("AS701",), fix=False)) == ["AS701"]

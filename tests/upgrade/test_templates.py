@@ -103,3 +103,56 @@ def test_literal_pieces_map_values_to_source() -> None:
     assert literal_pieces('"a\\n{{ x }}"', 0) is None  # escapes do not map one to one
     assert literal_pieces('f"{x}"', 0) is None
     assert literal_pieces("r'{{ x }}'", 0) is not None
+
+
+def test_schedule_from_a_module_constant_gives_the_period() -> None:
+    from tests.upgrade.conftest import assert_fix
+
+    assert_fix(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        SCHEDULE = "0 6 * * *"
+        with DAG("d", schedule=SCHEDULE):
+            BashOperator(task_id="t", bash_command="run --since {{ prev_ds }}")
+        """,
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        SCHEDULE = "0 6 * * *"
+        with DAG("d", schedule=SCHEDULE):
+            BashOperator(task_id="t", bash_command="run --since {{ macros.ds_add(ds, -1) }}")
+        """,
+        select=("AS601",),
+    )
+
+
+def test_a_constant_assigned_twice_is_not_trusted() -> None:
+    from tests.upgrade.conftest import codes, run
+
+    source = (
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from airflow.sdk import DAG\n\n"
+        'SCHEDULE = "@daily"\nSCHEDULE = "@monthly"\n'
+        'with DAG("d", schedule=SCHEDULE):\n'
+        '    BashOperator(task_id="t", bash_command="{{ prev_ds }}")\n'
+    )
+    result = run(source, select=("AS601",))
+    assert result.text == source and codes(result) == ["AS601"]
+
+
+def test_unscheduled_dags_of_1_10_and_2_have_prev_ds_equal_to_ds() -> None:
+    # 1.10/2.x set prev_execution_date to the run's own date for triggered runs, the only runs of
+    # schedule=None; the rewrite keeps that.
+    from tests.upgrade.conftest import run
+
+    source = (
+        "from airflow import DAG\n"
+        "from airflow.operators.bash_operator import BashOperator\n\n"
+        'with DAG("d", schedule_interval=None) as dag:\n'
+        '    BashOperator(task_id="t", bash_command="{{ prev_ds }} {{ prev_ds_nodash }} {{ prev_execution_date }}")\n'
+    )
+    result = run(source, select=("AS601",))
+    assert 'bash_command="{{ ds }} {{ ds_nodash }} {{ logical_date }}"' in result.text

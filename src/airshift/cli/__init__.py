@@ -4,8 +4,10 @@ commands; adding a command group means adding a module here and nothing else."""
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
+import traceback
 
 import typer
 from rich.console import Console
@@ -38,9 +40,25 @@ _register_commands()
 
 
 def main() -> None:
-    """Entry point: run the app, turning AirshiftError into a message and exit code 2."""
+    """Entry point: run the app, turning AirshiftError into a message and exit code 2.
+
+    Anything else is a bug in airshift: the user gets one line naming it (the traceback only with
+    AIRSHIFT_DEBUG=1, since tracebacks can quote values), still exit code 2, never a wall of frames."""
+    console = Console(stderr=True)
     try:
         app()
     except AirshiftError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted", highlight=False)
+        sys.exit(130)
+    except Exception as error:  # the last line of defence described above
+        if os.environ.get("AIRSHIFT_DEBUG"):
+            traceback.print_exc()
+        console.print(
+            f"[bold red]internal error:[/] {type(error).__name__} in airshift; please report it "
+            "(run again with AIRSHIFT_DEBUG=1 for the traceback)",
+            highlight=False,
+        )
         sys.exit(2)

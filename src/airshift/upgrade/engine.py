@@ -194,6 +194,9 @@ def analyse(
     history: list[list[Edit]] = []  # edits applied in each pass, to map positions back to the input
     original_lines: LineIndex | None = None  # built on first use: only later-pass findings need it
     current, current_tree = text, tree
+    # Findings about template files carry the new file text instead of edits; they are kept from the pass
+    # that made them, since a later pass may no longer see the DAG-file text that led to them.
+    other_files: dict[tuple[object, ...], Finding] = {}
     for _ in range(MAX_PASSES):
         ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
         first_imports = None
@@ -202,6 +205,11 @@ def analyse(
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             analysis.imported = provider_requirements(ctx.imports, table)
             return analysis
+        for finding in findings:
+            if finding.other_file is not None:
+                key = (finding.other_file, finding.code, finding.line, finding.col, finding.message)
+                other_files.setdefault(key, finding)
+        findings = [f for f in findings if f.other_file is None]
         chosen, edits = _choose(findings, settings.allow_unsafe)
         if not chosen:
             analysis.findings.extend(f for f in findings if not f.edits)
@@ -236,6 +244,7 @@ def analyse(
         current, current_tree = new_text, new_tree
     else:
         analysis.dropped.append(f"stopped after {MAX_PASSES} passes; the result may still need another run")
+    analysis.findings.extend(other_files.values())
     analysis.text = current
     analysis.imported = provider_requirements(ImportTable(current_tree), table)
     analysis.findings.sort(key=lambda f: (not f.fixed, f.line, f.col, f.code))

@@ -40,9 +40,11 @@ def target_for(path: Path, discovery: Discovery, out_dir: Path | None) -> Path |
         return path
     resolved = path.resolve()
     for root, _ in [*discovery.python, *discovery.other]:
-        base = root.path.resolve() if root.path.is_dir() else root.path.resolve().parent
+        folder = root.path if root.path.is_dir() else root.path.parent
+        base = folder.resolve()
         if base in resolved.parents:
-            return out_dir / relative_out(root, base / resolved.relative_to(base))
+            # relative_out works on the root as the user spelled it (relative or absolute, links unresolved)
+            return out_dir / relative_out(root, folder / resolved.relative_to(base))
     return None
 
 

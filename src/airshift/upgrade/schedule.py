@@ -90,6 +90,10 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     value = schedule_argument(call)
     if value is None:
         return _DEFAULT if ctx.source_version in ("1.10", "2") else Schedule(None, "no schedule")
+    if isinstance(value, ast.Name):
+        value = _module_constant(ctx, value.id) or value
+    if isinstance(value, ast.Constant) and value.value is None:
+        return Schedule(None, "None", manual_only=ctx.source_version in ("1.10", "2"))
     if isinstance(value, ast.Call) and value.args:
         last = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
         if last in ("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"):
@@ -105,6 +109,18 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     if delta is not None:
         return Schedule(delta, f"every {delta}")
     return Schedule(None, ctx.segment(value))
+
+
+def _module_constant(ctx: FileContext, name: str) -> ast.expr | None:
+    """The value of a module-level name assigned exactly once (`SCHEDULE = "0 6 * * *"`), else None."""
+    values = [
+        statement.value
+        for statement in ctx.tree.body
+        if isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+    ]
+    stores = [n for n in ctx.nodes.names.get(name, []) if not isinstance(n.ctx, ast.Load)]
+    return values[0] if len(values) == 1 and len(stores) == 1 else None
 
 
 def file_schedule(ctx: FileContext) -> Schedule | None:

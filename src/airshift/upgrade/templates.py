@@ -56,6 +56,9 @@ class Schedule:
 
     period: dt.timedelta | None  # the constant time between two runs; None when irregular or unknown
     description: str = "unknown"
+    # schedule=None on 1.10/2.x: every run is triggered, and for a triggered run those versions set the
+    # previous execution date to the run's own logical date, so prev_ds is ds.
+    manual_only: bool = False
 
 
 @dataclass
@@ -95,6 +98,8 @@ def applies(target: Version) -> bool:
 
 
 def _schedule_relative(name: str, schedule: Schedule | None) -> str | None:
+    if schedule is not None and schedule.manual_only:
+        return {"prev_ds": "ds", "prev_ds_nodash": "ds_nodash", "prev_execution_date": "logical_date"}[name]
     if schedule is None or schedule.period is None:
         return None
     seconds = int(schedule.period.total_seconds())

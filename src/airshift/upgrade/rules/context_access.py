@@ -83,6 +83,9 @@ def _computed(key: str, context: str, schedule: Schedule | None) -> str | None:
         if key.startswith(prefix):
             value = f"{macros}.ds_add({ds}, {days})"
             return value if key.endswith("_ds") else f'{macros}.ds_format({value}, "%Y-%m-%d", "%Y%m%d")'
+    if key in ("prev_ds", "prev_ds_nodash", "prev_execution_date") and schedule and schedule.manual_only:
+        # schedule=None on 1.10/2.x: every run is triggered, and a triggered run's "previous" date is its own
+        return f'{context}["logical_date"]' if key == "prev_execution_date" else f'{context}["{key[5:]}"]'
     if key in ("prev_ds", "prev_ds_nodash", "prev_execution_date") and schedule and schedule.period:
         seconds = int(schedule.period.total_seconds())
         previous = f'({context}["logical_date"] - {macros}.timedelta(seconds={seconds}))'
@@ -101,10 +104,17 @@ class ContextAccess:
         if not any(key in ctx.text for key in REMOVED_KEYS) and "external_trigger" not in ctx.text:
             return
         schedule = file_schedule(ctx)
+        # A context function nested in another (a get_current_context() task inside a @dag function) is
+        # walked from both; report each read once.
+        reported: set[tuple[int, str]] = set()
         for info in self._context_functions(ctx):
-            yield from self._dict_reads(ctx, info, schedule)
+            findings = list(self._dict_reads(ctx, info, schedule))
             if info.by_keyword:
-                yield from self._parameters(ctx, info)
+                findings += self._parameters(ctx, info)
+            for finding in findings:
+                if (finding.offset, finding.message) not in reported:
+                    reported.add((finding.offset, finding.message))
+                    yield finding
 
     # -- where context reaches Python ------------------------------------------------------------
     def _context_functions(self, ctx: FileContext) -> list[ContextFunction]:

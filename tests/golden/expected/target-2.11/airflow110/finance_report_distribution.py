@@ -68,7 +68,7 @@ mail_controllers = EmailOperator(
     html_content=(
         "The month-end pack for {{ ds }} is at "
         "gs://" + REPORT_BUCKET + "/{{ task_instance.xcom_pull(task_ids='upload_report_pack') }}."
-        "<br>Previous period: {{ prev_ds }}."
+        "<br>Previous period: {{ ds }}."
     ),
     dag=dag,
 )

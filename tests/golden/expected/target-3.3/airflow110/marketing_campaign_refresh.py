@@ -72,7 +72,7 @@ join = EmptyOperator(task_id="join", trigger_rule="none_failed_min_one_success",
 # Publishing the dashboard extract is best effort: it fires regardless of upstream state.
 publish_dashboard = BashOperator(
     task_id="publish_dashboard_extract",
-    bash_command="python /opt/jobs/publish_extract.py --date {{ ds }} --previous {{ prev_ds }}",
+    bash_command="python /opt/jobs/publish_extract.py --date {{ ds }} --previous {{ macros.ds_add(ds, -1) }}",
     trigger_rule=TriggerRule.ALWAYS,
     dag=dag,
 )

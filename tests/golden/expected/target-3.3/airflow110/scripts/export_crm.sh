@@ -8,9 +8,9 @@ mkdir -p "${EXPORT_DIR}"
 # Contacts changed during the run's interval: [ds, next_ds)
 crm-cli export contacts \
   --changed-since "{{ ds }}" \
-  --changed-before "{{ next_ds }}" \
+  --changed-before "{{ data_interval_end | ds }}" \
   --output "${EXPORT_DIR}/contacts.csv"
 
 # Drop the export of two runs ago, it has been loaded by now
-rm -rf /srv/crm/exports/{{ prev_ds_nodash }}.old || true
-echo "exported for {{ execution_date }}"
+rm -rf /srv/crm/exports/{{ macros.ds_format(macros.ds_add(ds, -1), '%Y-%m-%d', '%Y%m%d') }}.old || true
+echo "exported for {{ logical_date }}"
