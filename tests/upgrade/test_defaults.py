@@ -17,10 +17,10 @@ def test_missing_schedule_and_catchup_become_explicit() -> None:
         dag = DAG("d", start_date=None)
         """,
         """\
-        from airflow.sdk import DAG
+        from airflow.sdk import DAG, DeltaDataIntervalTimetable
         from datetime import timedelta
 
-        dag = DAG("d", start_date=None, schedule=timedelta(days=1), catchup=True)
+        dag = DAG("d", start_date=None, schedule=DeltaDataIntervalTimetable(timedelta(days=1)), catchup=True)
         """,
         select=AS8,
     )
@@ -92,8 +92,8 @@ def test_cron_timezone_comes_from_a_pendulum_start_date() -> None:
     )
 
 
-def test_timedelta_once_and_none_schedules_keep_their_meaning() -> None:
-    for schedule in ("timedelta(hours=6)", "None", '"@once"'):
+def test_once_and_none_schedules_keep_their_meaning() -> None:
+    for schedule in ("None", '"@once"'):
         source = textwrap.dedent(
             f"""\
             from datetime import timedelta
@@ -103,6 +103,48 @@ def test_timedelta_once_and_none_schedules_keep_their_meaning() -> None:
             """
         )
         assert run(source, select=AS8, adopt_new_defaults=False).text == source
+
+
+def test_timedelta_schedules_keep_their_data_intervals() -> None:
+    # Airflow 3.3.2's _create_timetable: a timedelta/relativedelta becomes DeltaTriggerTimetable unless
+    # data intervals are asked for; 1.10/2.x gave DeltaDataIntervalTimetable.
+    assert_fix(
+        """\
+        import datetime
+        from dateutil.relativedelta import relativedelta
+        from airflow.sdk import DAG
+
+        a = DAG("a", schedule=datetime.timedelta(hours=6), catchup=False)
+        b = DAG("b", schedule=relativedelta(months=1), catchup=False)
+        """,
+        """\
+        import datetime
+        from dateutil.relativedelta import relativedelta
+        from airflow.sdk import DAG, DeltaDataIntervalTimetable
+
+        a = DAG("a", schedule=DeltaDataIntervalTimetable(datetime.timedelta(hours=6)), catchup=False)
+        b = DAG("b", schedule=DeltaDataIntervalTimetable(relativedelta(months=1)), catchup=False)
+        """,
+        select=AS8,
+    )
+
+
+def test_a_cron_schedule_in_a_module_constant_keeps_its_data_intervals() -> None:
+    assert_fix(
+        """\
+        from airflow.sdk import DAG
+
+        SCHEDULE = "0 6 * * *"
+        dag = DAG("d", schedule=SCHEDULE, catchup=False)
+        """,
+        """\
+        from airflow.sdk import DAG, CronDataIntervalTimetable
+
+        SCHEDULE = "0 6 * * *"
+        dag = DAG("d", schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"), catchup=False)
+        """,
+        select=AS8,
+    )
 
 
 def test_target_3_0_imports_the_timetable_from_core() -> None:

@@ -90,14 +90,14 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     value = schedule_argument(call)
     if value is None:
         return _DEFAULT if ctx.source_version in ("1.10", "2") else Schedule(None, "no schedule")
-    if isinstance(value, ast.Name):
-        value = _module_constant(ctx, value.id) or value
-    if isinstance(value, ast.Constant) and value.value is None:
-        return Schedule(None, "None", manual_only=ctx.source_version in ("1.10", "2"))
     if isinstance(value, ast.Call) and value.args:
         last = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
         if last in ("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"):
-            value = value.args[0]  # the same schedule, written out by AS803
+            value = value.args[0]  # the same schedule, written out by AS801/AS803
+    if isinstance(value, ast.Name):
+        value = module_constant(ctx, value.id) or value
+    if isinstance(value, ast.Constant) and value.value is None:
+        return Schedule(None, "None", manual_only=ctx.source_version in ("1.10", "2"))
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         text = value.value.strip()
         if text in PRESET_PERIODS:
@@ -111,7 +111,7 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     return Schedule(None, ctx.segment(value))
 
 
-def _module_constant(ctx: FileContext, name: str) -> ast.expr | None:
+def module_constant(ctx: FileContext, name: str) -> ast.expr | None:
     """The value of a module-level name assigned exactly once (`SCHEDULE = "0 6 * * *"`), else None."""
     values = [
         statement.value

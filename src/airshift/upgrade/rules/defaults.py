@@ -6,6 +6,8 @@ behaving as before (unless the user chooses `--adopt-new-defaults`).
 - A cron string or preset: 1.10/2.x gave each run a data interval ending at the cron tick
   (CronDataIntervalTimetable); 3.0 runs at the tick with a zero-length interval (CronTriggerTimetable), which
   shifts `ds` and every date a task reads by one period.
+- A timedelta (or relativedelta) schedule, the old daily default included: the same change,
+  DeltaDataIntervalTimetable before, DeltaTriggerTimetable on 3.x ([scheduler] create_delta_data_intervals).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.rules.calls import is_dag_call, keyword
-from airshift.upgrade.schedule import is_cron_string, schedule_argument
+from airshift.upgrade.schedule import is_cron_string, module_constant, schedule_argument
 
 DEFAULT_SCHEDULE = RuleMeta(
     code="AS801",
@@ -41,9 +43,10 @@ DEFAULT_CATCHUP = RuleMeta(
 CRON_INTERVALS = RuleMeta(
     code="AS803",
     name="cron-data-intervals",
-    title="Cron schedule: keep data intervals (CronDataIntervalTimetable)",
-    why="Airflow 3.0 set [scheduler] create_cron_data_intervals to False: cron strings now mean "
-    "CronTriggerTimetable, so logical_date and ds move to the end of what used to be the interval.",
+    title="Cron or timedelta schedule: keep data intervals (Cron/DeltaDataIntervalTimetable)",
+    why="Airflow 3.0 set [scheduler] create_cron_data_intervals and create_delta_data_intervals to False: "
+    "cron strings and timedeltas now mean Cron/DeltaTriggerTimetable, so logical_date and ds move to the "
+    "end of what used to be the interval.",
     category=Category.BEHAVIOUR,
     fix=FixSafety.SAFE,
     deprecated_from="3.0",
@@ -61,6 +64,7 @@ CONF_OVERRIDES_PARAMS = RuleMeta(
     removed_in="2.0",
 )
 _NO_CATCHUP_NEEDED = {"None", "'@once'", '"@once"'}
+_DELTA_TYPES = ("datetime.timedelta", "dateutil.relativedelta.relativedelta")
 
 
 class BehaviourDefaults:
@@ -110,42 +114,65 @@ class BehaviourDefaults:
     def _schedule(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
         value = schedule_argument(call)
         new_schedule = None
+        interval_module = "airflow.sdk" if ctx.target >= (3, 2) else "airflow.timetables.interval"
         if value is None:
             imports = [ImportSpec("datetime", "timedelta")] if self._timedelta_free(ctx) else []
-            text = (
-                "schedule=timedelta(days=1)"
+            delta = (
+                "timedelta(days=1)"
                 if imports or _bound_to(ctx, "timedelta", "datetime.timedelta")
-                else ("schedule=datetime.timedelta(days=1)")
+                else "datetime.timedelta(days=1)"
             )
-            if not imports and text.startswith("schedule=datetime"):
+            if not imports and delta.startswith("datetime"):
                 imports = [ImportSpec("datetime")]
+            # A bare timedelta means DeltaTriggerTimetable on 3.x; the old default had data intervals.
+            text = f"schedule=DeltaDataIntervalTimetable({delta})"
+            imports.append(ImportSpec(interval_module, "DeltaDataIntervalTimetable"))
             new_schedule = text
             yield ctx.finding(
                 DEFAULT_SCHEDULE,
                 call,
-                "no schedule: Airflow 3 would not schedule this DAG; the old daily default is now explicit",
+                "no schedule: Airflow 3 would not schedule this DAG; the old daily default (with its data "
+                "intervals) is now explicit",
                 edits=[self._add(ctx, call, text)],
                 imports=imports,
             )
-        elif (
-            isinstance(value, ast.Constant)
-            and isinstance(value.value, str)
-            and is_cron_string(value.value.strip())
+            yield from self._catchup(ctx, call, value, new_schedule)
+            return
+        resolved = value
+        if isinstance(value, ast.Name):
+            resolved = module_constant(ctx, value.id) or value  # SCHEDULE = "0 6 * * *" at module level
+        if (
+            isinstance(resolved, ast.Constant)
+            and isinstance(resolved.value, str)
+            and is_cron_string(resolved.value.strip())
         ):
             timezone = self._timezone(ctx, call)
             cls = "CronDataIntervalTimetable"
-            module = "airflow.sdk" if ctx.target >= (3, 2) else "airflow.timetables.interval"
             literal = ctx.segment(value)
-            quote = literal[-1]
+            quote = '"' if value is not resolved else literal[-1]
             text = f"{cls}({literal}, timezone={quote}{timezone}{quote})"
             yield ctx.finding(
                 CRON_INTERVALS,
                 value,
-                f"cron schedule {value.value!r} keeps its data intervals "
+                f"cron schedule {resolved.value!r} keeps its data intervals "
                 f"(CronDataIntervalTimetable, timezone {timezone})",
                 edits=[ctx.replace(value, text)],
-                imports=[ImportSpec(module, cls)],
+                imports=[ImportSpec(interval_module, cls)],
             )
+        elif isinstance(resolved, ast.Call) and ctx.imports.qualified(resolved.func) in _DELTA_TYPES:
+            cls = "DeltaDataIntervalTimetable"
+            yield ctx.finding(
+                CRON_INTERVALS,
+                value,
+                f"timedelta schedule {ctx.segment(resolved)} keeps its data intervals (DeltaDataIntervalTimetable)",
+                edits=[ctx.replace(value, f"{cls}({ctx.segment(value)})")],
+                imports=[ImportSpec(interval_module, cls)],
+            )
+        yield from self._catchup(ctx, call, value, new_schedule)
+
+    def _catchup(
+        self, ctx: FileContext, call: ast.Call, value: ast.expr | None, new_schedule: str | None
+    ) -> Iterator[Finding]:
         if keyword(call, "catchup") is None:
             shown = new_schedule or (ctx.segment(value) if value is not None else "")
             if shown not in _NO_CATCHUP_NEEDED:

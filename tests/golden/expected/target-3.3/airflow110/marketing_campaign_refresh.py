@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
-from airflow.sdk import DAG
+from airflow.sdk import CronDataIntervalTimetable, DAG
 from airflow.task.trigger_rule import TriggerRule
 
 from common.helpers import build_region_subdag, default_args_for
@@ -24,7 +24,7 @@ default_args["start_date"] = datetime(2020, 3, 1)
 dag = DAG(
     DAG_ID,
     default_args=default_args,
-    schedule=SCHEDULE,
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
     catchup=False,
     max_active_tasks=8,
 )

@@ -13,7 +13,7 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, DeltaDataIntervalTimetable
 
 RETENTION_DAYS = 14
 DW_CONN_ID = "warehouse_dw"
@@ -21,7 +21,7 @@ DW_CONN_ID = "warehouse_dw"
 dag = DAG(
     dag_id="warehouse_maintenance",
     start_date=pendulum.datetime(2026, 11, 20, tz="UTC"),
-    schedule=timedelta(hours=6),
+    schedule=DeltaDataIntervalTimetable(timedelta(hours=6)),
     default_args={"owner": "ops-zrh", "retries": 1, "retry_delay": timedelta(minutes=15)},
     catchup=False,
     max_active_runs=1,
