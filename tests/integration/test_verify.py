@@ -1,0 +1,219 @@
+"""`airshift verify` in real Airflow installs: the bundled examples (1.10.15 -> 3.3.2) and the golden Airflow 2
+inputs (2.11.2 -> 3.3.2) verify after `fix`, deliberately wrong migrations are each reported, `--run`
+reports task outcomes, and the snapshot survives DAG files that hang, crash, print or fail to import.
+
+Differences that remain after a correct `fix` are upgrader gaps, not verify noise: each is listed in
+UPGRADER_GAPS with the reason (and reported to the upgrader's owner), so a new difference fails the test
+while fixing a gap does not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from airshift.cli import app
+from airshift.report import verify_html
+from airshift.upgrade.context import Settings
+from airshift.upgrade.discovery import discover
+from airshift.upgrade.registry import Selection
+from airshift.upgrade.runner import RunOptions, run
+from airshift.upgrade.versions import parse_target
+from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, verify
+from airshift.verify.result import VerifyResult
+from airshift.verify.runtimes import ensure_runtime, read_requirements_file
+from airshift.verify.snapshot import take_snapshot
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "src" / "airshift" / "examples" / "airflow110"
+GOLDEN = ROOT / "tests" / "golden"
+FIXTURES = ROOT / "tests" / "verify" / "fixtures"
+
+_DATA_INTERVALS = "upgrader: a timedelta schedule / cron held in a variable loses its data intervals on 3.x"
+_CONTEXT = "upgrader: removed context variable left in a template"
+# (source, dag_id, task_id or None, field) -> why the upgrader's output still differs.
+UPGRADER_GAPS: dict[tuple[str, str, str | None, str], str] = {
+    ("airflow110", "warehouse_maintenance", None, "schedule"): _DATA_INTERVALS,
+    ("airflow110", "warehouse_maintenance", None, "render_run.data_interval_end"): _DATA_INTERVALS,
+    ("airflow110", "marketing_campaign_refresh", None, "schedule"): _DATA_INTERVALS,
+    ("airflow110", "marketing_campaign_refresh", None, "render_run.data_interval_end"): _DATA_INTERVALS,
+    ("airflow110", "finance_month_close", None, "schedule"): _DATA_INTERVALS,
+    ("airflow110", "finance_month_close", None, "render_run.data_interval_end"): _DATA_INTERVALS,
+    (
+        "airflow110",
+        "marketing_campaign_refresh",
+        "publish_dashboard_extract",
+        "rendered.bash_command",
+    ): _CONTEXT,
+    ("airflow110", "finance_report_distribution", "mail_controllers", "rendered.html_content"): _CONTEXT,
+    ("airflow110", "crm_nightly_export", "run_crm_export", "rendered.command"): _CONTEXT
+    + " (.sh template file)",
+    ("airflow110", "crm_nightly_export", "notify_crm_ops", "rendered.message"): (
+        "upgrader: {{ execution_date }} -> {{ logical_date }} prints with a space on 3.x (pendulum 3 str())"
+    ),
+    ("airflow2", "ml_feature_refresh", "notify_ml_channel", "rendered.message"): _CONTEXT
+    + " (prev_ds_nodash)",
+    ("airflow2", "warehouse_quality_checks", "sql_checks.customers_fresh", "rendered.sql"): _CONTEXT
+    + " (yesterday_ds)",
+    ("airflow2", "orders_warehouse_load", "upsert_orders", "rendered.sql"): (
+        "upgrader: the comment it writes into the .sql template names {{ execution_date }}"
+    ),
+}
+
+
+def _migrate(source: Path, out: Path, target: str = "3.3") -> None:
+    """`airshift fix --out` as a user runs it today (days_ago() rewrites count from today)."""
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    options = RunOptions(
+        settings=Settings(target=parse_target(target), today=today),
+        selection=Selection(),
+        fix=True,
+        write=True,
+        out_dir=out,
+    )
+    result = run(discover([source]), options)
+    assert not [f for f in result.files if f.status == "failed"]
+    (out / FIX_REQUIREMENTS).write_text(
+        "".join(f"{r.render()}\n" for r in result.requirements), encoding="utf-8"
+    )
+
+
+def _verify(original: Path, source: str, migrated: Path, **options: object) -> VerifyResult:
+    requirements = original / "requirements-source.txt"
+    extras = read_requirements_file(requirements) if requirements.exists() else []
+    return verify(
+        VerifyOptions(
+            original=Side(original, source, requirements=extras),
+            migrated=Side(
+                migrated, "3.3.2", requirements=read_requirements_file(migrated / FIX_REQUIREMENTS)
+            ),
+            **options,  # type: ignore[arg-type]
+        )
+    )
+
+
+def _unexplained(result: VerifyResult, source: str) -> list[str]:
+    return [
+        f"{d.where()} {d.field}: {d.before!r} -> {d.after!r}"
+        for dag in result.dags
+        for d in dag.mismatches
+        if (source, d.dag_id, d.task_id, d.field) not in UPGRADER_GAPS
+    ]
+
+
+def test_bundled_examples_verify_from_110_to_33(tmp_path: Path) -> None:
+    out = tmp_path / "migrated"
+    _migrate(EXAMPLES, out)
+    # The one change airshift flags for a person to make (TriggerDagRunOperator's python_callable).
+    shutil.copytree(GOLDEN / "manual" / "target-3.3" / "airflow110", out, dirs_exist_ok=True)
+    result = _verify(EXAMPLES, "1.10.15", out)
+    assert result.problems_before == [] and result.problems_after == []
+    assert {d.status for d in result.dags} <= {"match", "mismatch"}
+    assert len(result.dags) == 6  # the SubDAG folded into its parent
+    assert _unexplained(result, "airflow110") == []
+    assert any(d.status == "match" for d in result.dags)
+
+
+def test_golden_airflow2_inputs_verify_from_211_to_33(tmp_path: Path) -> None:
+    source = GOLDEN / "inputs" / "airflow2"
+    out = tmp_path / "migrated"
+    _migrate(source, out)
+    shutil.copytree(GOLDEN / "manual" / "target-3.3" / "airflow2", out, dirs_exist_ok=True)
+    result = _verify(source, "2.11.2", out)
+    assert result.problems_before == [] and result.problems_after == []
+    assert {d.status for d in result.dags} <= {"match", "mismatch"}
+    assert _unexplained(result, "airflow2") == []
+
+
+def _break(text: str) -> str:
+    """One wrong migration per DAG copy, written into the correctly migrated fixture's source."""
+    edits = {
+        "extract >> count >> load": "extract >> count\n        if name != 'dependency':\n            count >> load",
+        "retries=3)": "retries=0 if name == 'retries' else 3)",
+        '"echo load {{ ds_nodash }}"': '"echo load {{ ds }}" if name == "template" else "echo load {{ ds_nodash }}"',
+        'task_id="load"': 'task_id="load_rows" if name == "rename" else "load"',
+    }
+    for old, new in edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def test_wrong_migrations_are_each_reported(tmp_path: Path) -> None:
+    source = FIXTURES / "airflow2_pipeline"
+    out = tmp_path / "migrated"
+    _migrate(source, out)
+    good = _verify(source, "2.11.2", out)
+    assert good.ok, [d.mismatches for d in good.dags]
+    dag_file = out / "pipelines.py"
+    dag_file.write_text(_break(dag_file.read_text(encoding="utf-8")), encoding="utf-8")
+    result = _verify(source, "2.11.2", out)
+    found = {(d.dag_id, d.task_id, d.field, d.kind) for dag in result.dags for d in dag.mismatches}
+    assert ("pipeline_dependency", "load", "upstream", "missing") in found
+    assert ("pipeline_retries", "load", "retries", "changed") in found
+    assert ("pipeline_template", "load", "rendered.bash_command", "changed") in found
+    assert ("pipeline_rename", "load", "task", "missing") in found
+    assert ("pipeline_rename", "load_rows", "task", "extra") in found
+    assert not result.ok
+    assert {d.dag_id: d.status for d in result.dags} == {
+        "pipeline_dependency": "mismatch",
+        "pipeline_retries": "mismatch",
+        "pipeline_template": "mismatch",
+        "pipeline_rename": "mismatch",
+    }
+
+
+def test_cli_verify_reports_a_mismatch_and_task_outcomes_of_a_run(tmp_path: Path) -> None:
+    source = FIXTURES / "airflow2_pipeline"
+    out = tmp_path / "migrated"
+    _migrate(source, out)
+    dag_file = out / "pipelines.py"
+    # pipeline_retries: the load task now fails when run (and is not retried), the others succeed.
+    dag_file.write_text(
+        dag_file.read_text(encoding="utf-8")
+        .replace("retries=3)", "retries=0 if name == 'retries' else 3)")
+        .replace(
+            '"echo load {{ ds_nodash }}"', '"exit 3" if name == "retries" else "echo load {{ ds_nodash }}"'
+        ),
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.json"
+    completed = CliRunner().invoke(
+        app,
+        [
+            "verify", str(source), str(out), "--source-airflow", "2.11.2", "--target-airflow", "3.3.2",
+            "--format", "json", "--output", str(report), "--run", "pipeline_retries",
+        ],
+    )  # fmt: skip
+    assert completed.exit_code == 1, completed.output
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["ok"] is False and document["summary"]["runs_failed"] == 1
+    result = VerifyResult.model_validate(document)
+    [run_outcome] = result.runs
+    states = {t.task_id: t.state for t in run_outcome.tasks}
+    assert states["extract"] == "success" and states["count"] == "success" and states["load"] == "failed"
+    page = verify_html.render(result)
+    assert "pipeline_retries" in page and "rendered.bash_command" in page and "exit 3" in page
+    assert "Task runs" in page and "<td>failed</td>" in page
+
+
+def test_snapshot_reports_hanging_crashing_printing_and_broken_files() -> None:
+    runtime = ensure_runtime("3.3.2")
+    snapshot = take_snapshot(runtime, FIXTURES / "bad_files", file_timeout=2)
+    assert sorted(snapshot.dags) == ["after_the_bad_ones", "good", "prints"]
+    problems = {(p.file, p.kind) for p in snapshot.problems}
+    assert problems == {
+        ("hangs.py", "timeout"),
+        ("crashes.py", "crash"),
+        ("prints.py", "stdout"),
+        ("missing_module.py", "import_error"),
+    }
+    [missing] = [p for p in snapshot.problems if p.file == "missing_module.py"]
+    assert missing.line == 4 and "not_installed_anywhere_xyz" in missing.message
+    assert not list((FIXTURES / "bad_files").glob("__pycache__"))  # nothing written into the DAG folder
