@@ -155,4 +155,31 @@ def test_unscheduled_dags_of_1_10_and_2_have_prev_ds_equal_to_ds() -> None:
         '    BashOperator(task_id="t", bash_command="{{ prev_ds }} {{ prev_ds_nodash }} {{ prev_execution_date }}")\n'
     )
     result = run(source, select=("AS601",))
-    assert 'bash_command="{{ ds }} {{ ds_nodash }} {{ logical_date }}"' in result.text
+    assert 'bash_command="{{ ds }} {{ ds_nodash }} {{ logical_date | ts }}"' in result.text
+
+
+def test_datetimes_printed_bare_keep_the_1_10_iso_text() -> None:
+    # pendulum 1 (Airflow 1.10) printed "2024-03-05T00:00:00+00:00", pendulum 3 prints a space.
+    hourly = Schedule(dt.timedelta(hours=1), "'@hourly'")
+    rewrite = rewrite_template(
+        "{{ execution_date }} {{ prev_execution_date }} {{ execution_date.strftime('%H') }} "
+        "{{ macros.ds_add(ds, 1) }} {{ next_execution_date | ds }}",
+        hourly,
+        iso_datetimes=True,
+    )
+    assert rewrite.text == (
+        "{{ logical_date | ts }} {{ (logical_date - macros.timedelta(seconds=3600)) | ts }} "
+        "{{ logical_date.strftime('%H') }} {{ macros.ds_add(ds, 1) }} {{ data_interval_end | ds }}"
+    )
+    assert rewrite_template("{{ execution_date }}", hourly).text == "{{ logical_date }}"
+
+
+def test_templates_using_airflow_or_user_filters_and_tests_are_still_read() -> None:
+    # jinja2 refuses unknown filter/test names when it compiles; Airflow's `ds` and a DAG's
+    # user_defined_filters must not make airshift skip the template.
+    rewrite = rewrite_template(
+        "{{ execution_date | ds }} {{ next_ds | my_filter }} {% if ds is weekend %}{% endif %}"
+    )
+    assert rewrite.text == (
+        "{{ logical_date | ds }} {{ (data_interval_end | ds) | my_filter }} {% if ds is weekend %}{% endif %}"
+    )

@@ -14,13 +14,32 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import jinja2
 from jinja2 import meta
 
 from airshift.upgrade.versions import Version
 
+
+class _AnyName(dict[str, Any]):
+    """Filters and tests known by any name. Finding a template's free variables compiles it, and jinja2
+    refuses filter or test names it does not know: Airflow's own (`ds`, `ts`, ...) and the DAG's
+    user_defined_filters. Analysis never calls them, so every name is accepted."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __missing__(self, name: str) -> Any:
+        return str
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name]
+
+
 _ENV = jinja2.Environment()
+_ENV.filters = _AnyName(_ENV.filters)
+_ENV.tests = _AnyName(_ENV.tests)
 _NODASH = "'%Y-%m-%d', '%Y%m%d'"
 
 # name -> replacement expression (valid wherever the name was, once parenthesised)
@@ -48,6 +67,12 @@ RENAMED_ATTRIBUTES: dict[tuple[str, str], str] = {
     ("task_instance", "execution_date"): "logical_date",
 }
 REMOVED_NAMES = frozenset({*FIXED, *SCHEDULE_RELATIVE, *NO_EQUIVALENT})
+# Context variables holding a datetime. Printed as they are (`{{ execution_date }}`), Airflow 1.10's
+# pendulum 1 wrote ISO 8601 with a "T"; pendulum 3 (Airflow 2.11, 3.x) writes a space. `| ts` (isoformat)
+# keeps the 1.10 text.
+DATETIME_NAMES = frozenset(
+    {"execution_date", "next_execution_date", "prev_execution_date", "prev_execution_date_success"}
+)
 
 
 @dataclass(frozen=True)
@@ -133,10 +158,15 @@ def _significant(tokens: list[tuple[int, str, str]], index: int, step: int) -> t
 
 
 def rewrite_template(
-    text: str, schedule: Schedule | None = None, quote: str = "'", target: Version = (3, 3)
+    text: str,
+    schedule: Schedule | None = None,
+    quote: str = "'",
+    target: Version = (3, 3),
+    iso_datetimes: bool = False,
 ) -> TemplateRewrite:
     """Rewrite removed context variables in one template. `quote` is the quote character the replacement
-    may use for strings (the caller picks one that does not close its Python string literal)."""
+    may use for strings (the caller picks one that does not close its Python string literal).
+    `iso_datetimes` (for Airflow 1.10 sources) keeps datetimes printed on their own in 1.10's ISO form."""
     result = TemplateRewrite(text)
     if "{" not in text:
         return result
@@ -200,6 +230,8 @@ def rewrite_template(
             ("variable_begin", "{{-"),
             ("variable_begin", "{{+"),
         ) and (after is not None and after[0] == "variable_end")
+        if alone and iso_datetimes and value in DATETIME_NAMES:
+            replacement = f"({replacement}) | ts" if " - " in replacement else f"{replacement} | ts"
         if not alone and any(operator in replacement for operator in ("|", " - ", "==")):
             replacement = f"({replacement})"
         result.changes.append(TemplateChange(start, value, replacement))

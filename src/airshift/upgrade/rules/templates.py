@@ -117,7 +117,7 @@ class TemplateVariables:
             return
         pieces = literal_pieces(ctx.segment(string), ctx.start(string))
         quote = '"' if pieces and quote_at(pieces, 0) == "'" else "'"
-        rewrite = rewrite_template(value, schedule, quote=quote, target=ctx.target)
+        rewrite = rewrite_template(value, schedule, quote=quote, target=ctx.target, iso_datetimes=_iso(ctx))
         category = ctx.category(TEMPLATE)
         for _offset, message in rewrite.problems:
             yield ctx.finding(TEMPLATE, string, f"template: {message}", category=category)
@@ -171,7 +171,7 @@ class TemplateVariables:
         except (OSError, UnicodeDecodeError) as error:
             yield ctx.finding(TEMPLATE_FILE, string, f"template file {name} cannot be read: {error}")
             return
-        rewrite = rewrite_template(text, schedule, target=ctx.target)
+        rewrite = rewrite_template(text, schedule, target=ctx.target, iso_datetimes=_iso(ctx))
         category = ctx.category(TEMPLATE_FILE)
         display = os.path.relpath(path)
         for offset, message in rewrite.problems:
@@ -199,6 +199,11 @@ class TemplateVariables:
                     "it fails on the target",
                     category=Category.BEHAVIOUR,
                 )
+
+
+def _iso(ctx: FileContext) -> bool:
+    """Datetimes printed bare keep Airflow 1.10's ISO text (see templates.DATETIME_NAMES)."""
+    return ctx.source_version == "1.10"
 
 
 def _file_finding(

@@ -84,7 +84,7 @@ trigger_distribution = TriggerDagRunOperator(
     task_id="trigger_report_distribution",
     trigger_dag_id="finance_report_distribution",
     python_callable=attach_totals,
-    execution_date="{{ logical_date }}",
+    execution_date="{{ logical_date | ts }}",
     dag=dag,
 )
 

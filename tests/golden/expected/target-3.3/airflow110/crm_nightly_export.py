@@ -64,7 +64,7 @@ with DAG(
         message=(
             "CRM export for {{ ds }} landed: "
             "{{ task_instance.xcom_pull(task_ids='copy_to_landing') }} rows "
-            "(run started {{ logical_date }})"
+            "(run started {{ logical_date | ts }})"
         ),
         # tell the channel even when the copy failed, so nobody waits for a file
         trigger_rule="all_done",

@@ -83,7 +83,7 @@ trigger_distribution = TriggerDagRunOperator(
     task_id="trigger_report_distribution",
     trigger_dag_id="finance_report_distribution",
     python_callable=attach_totals,
-    logical_date="{{ logical_date }}",
+    logical_date="{{ logical_date | ts }}",
     dag=dag,
 )
 

@@ -13,4 +13,4 @@ crm-cli export contacts \
 
 # Drop the export of two runs ago, it has been loaded by now
 rm -rf /srv/crm/exports/{{ macros.ds_format(macros.ds_add(ds, -1), '%Y-%m-%d', '%Y%m%d') }}.old || true
-echo "exported for {{ logical_date }}"
+echo "exported for {{ logical_date | ts }}"
