@@ -1,0 +1,281 @@
+"""`airshift events`: capture Airflow state changes into a durable, ordered log and serve it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from airshift.errors import AirshiftError
+from airshift.events.capture import CaptureStatus, install, status, uninstall
+from airshift.events.client import TOKEN_ENV, EventsClient, read_token
+from airshift.events.consumer import Consumer
+from airshift.events.database import connect, mask, parse_url, resolve_url
+from airshift.events.model import Event
+from airshift.events.offsets import open_offset_store
+from airshift.events.outbox import Outbox
+from airshift.events.relay import Relay, RelayStep, single_relay
+from airshift.events.stores import EventFilter, EventLog
+from airshift.events.stores.open import open_log
+from airshift.events.stores.sqlite import SqliteEventLog
+
+console = Console()
+DEFAULT_LOG = Path("airshift-events.db")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="SQLAlchemy URL of the Airflow metadata DB, without a password.", show_default=False
+    ),
+]
+DbFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db-file", help="File holding the metadata DB URL (may include the password).", show_default=False
+    ),
+]
+SchemaOption = Annotated[
+    str | None, typer.Option("--schema", help="Schema of Airflow's tables (default: the current schema).")
+]
+LogSpecOption = Annotated[
+    str, typer.Option("--log", help="The event log: a SQLite file, or a postgresql:// URL (no password).")
+]
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option("--token-file", help=f"File holding the API token (else ${TOKEN_ENV}).", show_default=False),
+]
+
+
+def _print_status(state: CaptureStatus, url: str) -> None:
+    table = Table(title=f"EventStream capture on {url}", title_justify="left", show_header=False)
+    table.add_row("database", f"{state.dialect} ({state.schema_generation})")
+    table.add_row("installed", "yes" if state.installed else "no")
+    table.add_row("outbox table", "present" if state.outbox_present else "absent")
+    missing = sorted(set(state.expected_triggers) - set(state.triggers))
+    table.add_row("triggers", ", ".join(state.triggers) or "-")
+    if missing and state.triggers:
+        table.add_row("[red]missing triggers[/]", ", ".join(missing))
+    table.add_row("backlog (not relayed yet)", str(state.backlog))
+    table.add_row("oldest pending change", state.oldest_pending or "-")
+    console.print(table)
+
+
+def install_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
+    """Add the outbox table and the task_instance / dag_run triggers to an Airflow metadata DB."""
+    url = resolve_url(db, db_file)
+    state = install(connect(url), schema)
+    _print_status(state, mask(url))
+
+
+def uninstall_cmd(
+    db: DbOption = None,
+    db_file: DbFileOption = None,
+    schema: SchemaOption = None,
+    discard_backlog: Annotated[
+        bool, typer.Option("--discard-backlog", help="Also drop captured events the relay has not moved yet.")
+    ] = False,
+) -> None:
+    """Remove the triggers (and the outbox, once it is empty)."""
+    url = resolve_url(db, db_file)
+    state, backlog = uninstall(connect(url), schema, discard_backlog=discard_backlog)
+    if backlog:
+        console.print(
+            f"[yellow]triggers removed; the outbox keeps {backlog} event(s) not relayed yet.[/] Run "
+            "`airshift events relay --once` and uninstall again, or pass --discard-backlog.",
+            highlight=False,
+        )
+    else:
+        console.print("triggers and outbox removed")
+    _print_status(state, mask(url))
+
+
+def status_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
+    """Show the installed capture objects and the relay backlog."""
+    url = resolve_url(db, db_file)
+    _print_status(status(connect(url), schema), mask(url))
+
+
+def relay_cmd(
+    db: DbOption = None,
+    db_file: DbFileOption = None,
+    schema: SchemaOption = None,
+    log: LogSpecOption = str(DEFAULT_LOG),
+    once: Annotated[bool, typer.Option("--once", help="Move everything captured so far, then exit.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 500,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.01, help="Seconds between polls when idle.")
+    ] = 0.2,
+    kafka: Annotated[
+        str | None, typer.Option("--kafka", help="Also publish the log to Kafka at HOST:PORT (keyed by DAG).")
+    ] = None,
+    kafka_topic: Annotated[str, typer.Option("--kafka-topic")] = "airshift.events",
+    kafka_partitions: Annotated[int, typer.Option("--kafka-partitions", min=1)] = 3,
+) -> None:
+    """Move captured transitions into the event log (gap-free offsets, deduplicated)."""
+    url = resolve_url(db, db_file)
+    engine = connect(url)
+    from airshift.events.capture import outbox_name
+
+    outbox_schema, _ = outbox_name(engine, schema)
+    event_log = _log_from_cli(log, create=True)
+    sequencer = event_log
+    if kafka:
+        from airshift.events.stores.kafka import KafkaEventLog
+
+        event_log = KafkaEventLog(sequencer, kafka, kafka_topic, kafka_partitions)
+    relay = Relay(Outbox(engine, outbox_schema), event_log, batch_size=batch_size)
+    with single_relay(sequencer):
+        if once:
+            step = relay.drain()
+            console.print(
+                f"moved {step.moved}: {step.appended} new, {step.duplicates} duplicate(s); last offset {step.last_offset}",
+                highlight=False,
+            )
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        console.print(f"relaying {mask(url)} -> {log} (Ctrl-C stops)", highlight=False)
+
+        def report(step: RelayStep) -> None:
+            console.print(
+                f"+{step.appended} (dup {step.duplicates}) -> offset {step.last_offset}", highlight=False
+            )
+
+        relay.run(poll_interval=poll_interval, stop=stop, on_step=report)
+
+
+def _log_from_cli(spec: str, *, create: bool) -> EventLog:
+    """Open --log; a URL typed on the command line must not carry a password."""
+    if "://" in spec:
+        parse_url(spec, from_cli=True)
+    return open_log(spec, create=create)
+
+
+def _line(event: Event) -> str:
+    task = (
+        f" {event.task_id}" + (f"[{event.map_index}]" if event.map_index >= 0 else "")
+        if event.task_id
+        else ""
+    )
+    detail = f" {json.dumps(event.detail, sort_keys=True)}" if event.detail else ""
+    return (
+        f"{event.offset:>8} {event.changed_at} {event.kind:<13} {event.dag_id} {event.run_id}{task} "
+        f"try {event.try_number}: {event.previous_state or '-'} -> {event.state}{detail}"
+    )
+
+
+def tail_cmd(
+    log: Annotated[
+        str | None, typer.Option("--log", help="Event log: SQLite file or postgresql:// URL.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Read through the API at this base URL instead.")
+    ] = None,
+    token_file: TokenFileOption = None,
+    after: Annotated[int | None, typer.Option("--after", help="Start after this offset.")] = None,
+    last: Annotated[
+        int, typer.Option("--last", min=0, help="Without --after: start this many events back.")
+    ] = 10,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", "-f", help="Keep waiting for new events.")
+    ] = False,
+    consumer: Annotated[
+        str | None, typer.Option("--consumer", help="Resume from and commit to this consumer's offset.")
+    ] = None,
+    offsets: Annotated[
+        str | None, typer.Option("--offsets", help="Offset store: a file, or sqlite:/// / postgresql:// URL.")
+    ] = None,
+    dag_id: Annotated[str | None, typer.Option("--dag-id")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id")] = None,
+    task_id: Annotated[str | None, typer.Option("--task-id")] = None,
+    state: Annotated[str | None, typer.Option("--state")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="task_instance, dag_run or artifact")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Print events as they arrive (from the log file/database or through the API)."""
+    if (log is None) == (url is None):
+        raise AirshiftError("give exactly one of --log or --url")
+    if (consumer is None) != (offsets is None):
+        raise AirshiftError("--consumer and --offsets go together")
+    source: EventLog | EventsClient
+    if url is not None:
+        source = EventsClient(url, read_token(token_file), wait=5.0 if follow else 0.0)
+    else:
+        source = _log_from_cli(log or "", create=False)
+    where = EventFilter(dag_id=dag_id, run_id=run_id, task_id=task_id, state=state, kind=kind)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def show(event: Event) -> None:
+        if as_json:
+            typer.echo(event.model_dump_json())
+        else:
+            typer.echo(_line(event))
+
+    if consumer is not None and offsets is not None:
+        Consumer(source, open_offset_store(offsets), consumer, where, poll_interval=0.5).run(
+            show, follow=follow, stop=stop
+        )
+        return
+    if after is None:
+        after = max(0, source.last_offset() - last)
+    position = after
+    while not stop.is_set():
+        batch = source.read(position, 500, where)
+        for event in batch:
+            show(event)
+            position = event.offset
+        if len(batch) < 500:
+            if not follow:
+                return
+            stop.wait(0.5)
+
+
+def serve_cmd(
+    log: LogSpecOption = str(DEFAULT_LOG),
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8787,
+    token_file: TokenFileOption = None,
+    print_openapi: Annotated[
+        bool, typer.Option("--print-openapi", help="Print the OpenAPI document and exit.")
+    ] = False,
+) -> None:
+    """Serve the EventStream API (FastAPI; bearer token on every route)."""
+    import uvicorn
+
+    from airshift.events.api import BearerAuth, create_app
+
+    if print_openapi:
+        with tempfile.TemporaryDirectory() as scratch:
+            app = create_app(SqliteEventLog(Path(scratch) / "events.db"), BearerAuth("unused"))
+            typer.echo(json.dumps(app.openapi(), indent=2, sort_keys=True))
+        return
+    token = read_token(token_file)
+    app = create_app(_log_from_cli(log, create=True), BearerAuth(token))
+    console.print(f"serving {log} on http://{host}:{port} (OpenAPI: /openapi.json)", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `events` command group."""
+    events_app = typer.Typer(
+        name="events",
+        help="EventStream: capture, relay, serve and tail Airflow state changes.",
+        no_args_is_help=True,
+    )
+    events_app.command("install")(install_cmd)
+    events_app.command("uninstall")(uninstall_cmd)
+    events_app.command("status")(status_cmd)
+    events_app.command("relay")(relay_cmd)
+    events_app.command("tail")(tail_cmd)
+    events_app.command("serve")(serve_cmd)
+    app.add_typer(events_app, name="events")

@@ -1,0 +1,99 @@
+"""The consumer SDK: read the log from your own stored offset; commit only after your handler returned.
+
+    from airshift.events import Consumer
+    consumer = Consumer.open("airshift-events.db", offsets="offsets.json", name="billing")
+    consumer.run(handle)                     # handle(event) for each event, forever
+    for event in consumer.events(follow=False):  # or iterate; an event is committed when the loop
+        handle(event)                            # asks for the next one
+
+Delivery is at-least-once: a consumer killed while handling an event sees that event again after a
+restart (the offset was not committed), and never skips one. Handlers should be idempotent on
+`event.offset` (or `event.dedup_key`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from airshift.errors import AirshiftError
+from airshift.events.model import Event
+from airshift.events.offsets import OffsetStore, open_offset_store
+from airshift.events.stores import EventFilter
+
+
+class EventSource(Protocol):
+    """Anything that reads the log: a store, or the HTTP API client."""
+
+    def read(self, after: int, limit: int, where: EventFilter | None = None) -> list[Event]: ...
+
+
+class Consumer:
+    def __init__(
+        self,
+        source: EventSource,
+        offsets: OffsetStore,
+        name: str,
+        where: EventFilter | None = None,
+        batch_size: int = 200,
+        poll_interval: float = 0.5,
+    ) -> None:
+        if not name.strip():
+            raise AirshiftError("a consumer needs a name (its offset is stored under it)")
+        if batch_size < 1:
+            raise AirshiftError("the consumer batch size must be at least 1")
+        self.source = source
+        self.offsets = offsets
+        self.name = name
+        self.where = where
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+
+    @classmethod
+    def open(
+        cls, log: str | Path, offsets: str | Path, name: str, where: EventFilter | None = None
+    ) -> Consumer:
+        """A consumer of a log given as a SQLite path or PostgreSQL URL, offsets as a file path or URL."""
+        from airshift.events.stores.open import open_log
+
+        return cls(open_log(log, create=False), open_offset_store(offsets), name, where)
+
+    @property
+    def position(self) -> int:
+        """The committed offset: every event up to it was handled."""
+        return self.offsets.load(self.name)
+
+    def commit(self, event: Event) -> None:
+        self.offsets.commit(self.name, event.offset)
+
+    def events(self, follow: bool = True, stop: threading.Event | None = None) -> Iterator[Event]:
+        """Events after the committed offset. An event's offset is committed when the caller asks for
+        the next one, i.e. after the loop body that handled it finished. Without `follow`, ends when
+        the log has nothing more."""
+        stop = stop or threading.Event()
+        after = self.position
+        while not stop.is_set():
+            batch = self.source.read(after, self.batch_size, self.where)
+            for event in batch:
+                yield event
+                self.commit(event)
+                after = event.offset
+                if stop.is_set():
+                    return
+            if len(batch) < self.batch_size:
+                if not follow:
+                    return
+                stop.wait(self.poll_interval)
+
+    def run(
+        self, handler: Callable[[Event], object], follow: bool = True, stop: threading.Event | None = None
+    ) -> int:
+        """Call `handler` for each event, committing each after the handler returns; returns how many.
+        An exception from the handler stops the consumer with that event uncommitted."""
+        handled = 0
+        for event in self.events(follow=follow, stop=stop):
+            handler(event)
+            handled += 1
+        return handled

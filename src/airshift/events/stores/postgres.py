@@ -1,0 +1,152 @@
+"""The event log in PostgreSQL (for teams that want it next to their other data, or many readers).
+
+Offsets are assigned by the appending transaction itself, as max(offset)+1, under a table lock in
+EXCLUSIVE mode (readers are not blocked): appends are serialized, so offsets are gap-free AND become
+visible in offset order; a reader with "offset > last" never skips a row committed late (the trap of
+plain sequences, whose values are taken at insert but become visible at commit in another order).
+A crash mid-append rolls the whole batch back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from airshift.errors import AirshiftError
+from airshift.events.database import connect, mask, parse_url
+from airshift.events.model import DedupKey, Event, NewEvent
+from airshift.events.stores import AppendResult, EventFilter
+from airshift.events.stores.sqlite import utc_now
+
+TABLE = "airshift_events"
+_COLUMNS = (
+    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "previous_state",
+    "logical_date", "changed_at", "source", "logged_at",
+)  # fmt: skip
+_FILTER_COLUMNS = ("dag_id", "run_id", "task_id", "state", "kind")
+_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    seq BIGINT PRIMARY KEY,
+    kind VARCHAR(20) NOT NULL,
+    dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL,
+    task_id VARCHAR(250) NOT NULL,
+    map_index INTEGER NOT NULL,
+    try_number INTEGER NOT NULL,
+    state VARCHAR(50) NOT NULL,
+    previous_state VARCHAR(50),
+    logical_date VARCHAR(64),
+    changed_at VARCHAR(64) NOT NULL,
+    source VARCHAR(20) NOT NULL,
+    logged_at VARCHAR(64) NOT NULL,
+    UNIQUE (dag_id, run_id, task_id, map_index, try_number, state)
+)"""
+_KEY_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "try_number", "state")
+_KEY = ", ".join(_KEY_COLUMNS)
+_DETAILS = f"""CREATE TABLE IF NOT EXISTS {TABLE}_details (
+    dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL,
+    task_id VARCHAR(250) NOT NULL,
+    map_index INTEGER NOT NULL,
+    try_number INTEGER NOT NULL,
+    state VARCHAR(50) NOT NULL,
+    detail JSONB NOT NULL,
+    PRIMARY KEY ({_KEY})
+)"""
+_MERGE = text(
+    f"INSERT INTO {TABLE}_details ({_KEY}, detail) "
+    "VALUES (:dag_id, :run_id, :task_id, :map_index, :try_number, :state, CAST(:detail AS JSONB)) "
+    f"ON CONFLICT ({_KEY}) DO UPDATE SET detail = {TABLE}_details.detail || EXCLUDED.detail"
+)
+
+
+class PostgresEventLog:
+    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+        if engine.dialect.name != "postgresql":
+            raise AirshiftError(f"{mask(engine.url)} is not a PostgreSQL database")
+        self.engine = engine
+        self.path = mask(engine.url)
+        try:
+            with engine.begin() as connection:
+                if create:
+                    connection.exec_driver_sql(_SCHEMA)
+                    connection.exec_driver_sql(_DETAILS)
+                    connection.exec_driver_sql(
+                        f"CREATE INDEX IF NOT EXISTS {TABLE}_run ON {TABLE} (dag_id, run_id, seq)"
+                    )
+                elif connection.exec_driver_sql(f"SELECT to_regclass('{TABLE}')").scalar() is None:
+                    raise AirshiftError(f"{self.path} holds no event log (run `airshift events relay` first)")
+        except DBAPIError as error:
+            raise AirshiftError(f"cannot open the event log in {self.path}: {error.orig}") from None
+
+    @classmethod
+    def from_url(cls, url: str, *, create: bool = True) -> PostgresEventLog:
+        return cls(connect(parse_url(url, from_cli=False)), create=create)
+
+    def append(self, events: Sequence[NewEvent]) -> AppendResult:
+        logged_at = utc_now()
+        names = ", ".join(_COLUMNS)
+        params = ", ".join(f":{name}" for name in _COLUMNS)
+        insert = text(
+            f"INSERT INTO {TABLE} (seq, {names}) SELECT COALESCE(MAX(seq), 0) + 1, {params} FROM {TABLE} "
+            "ON CONFLICT (dag_id, run_id, task_id, map_index, try_number, state) DO NOTHING"
+        )
+        appended = 0
+        try:
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+                for event in events:
+                    values = event.model_dump(include=set(_COLUMNS))
+                    values["logged_at"] = logged_at
+                    added = connection.execute(insert, values).rowcount
+                    appended += added
+                    if added and event.detail:
+                        connection.execute(_MERGE, _merge_params(event.dedup_key, event.detail))
+                last = connection.exec_driver_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {TABLE}").scalar()
+        except DBAPIError as error:
+            raise AirshiftError(f"appending to the event log in {self.path} failed: {error.orig}") from None
+        return AppendResult(appended=appended, duplicates=len(events) - appended, last_offset=int(last or 0))
+
+    def read(self, after: int, limit: int, where: EventFilter | None = None) -> list[Event]:
+        clauses = ["seq > :after"]
+        params: dict[str, object] = {"after": after, "limit": limit}
+        if where is not None:
+            for name in _FILTER_COLUMNS:
+                value = getattr(where, name)
+                if value is not None:
+                    clauses.append(f"{name} = :{name}")
+                    params[name] = value
+        sql = (
+            f"SELECT e.seq AS offset, {', '.join('e.' + name for name in _COLUMNS)}, d.detail "
+            f"FROM {TABLE} AS e LEFT JOIN {TABLE}_details AS d USING ({_KEY}) "
+            f"WHERE {' AND '.join('e.' + clause for clause in clauses)} ORDER BY e.seq LIMIT :limit"
+        )
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(text(sql), params).mappings().all()
+        except DBAPIError as error:
+            raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
+        return [Event.model_validate(dict(row)) for row in rows]
+
+    def last_offset(self) -> int:
+        try:
+            with self.engine.connect() as connection:
+                return int(
+                    connection.exec_driver_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {TABLE}").scalar() or 0
+                )
+        except DBAPIError as error:
+            raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
+
+    def annotate(self, key: DedupKey, detail: dict[str, Any]) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(_MERGE, _merge_params(key, detail))
+        except DBAPIError as error:
+            raise AirshiftError(f"writing event details in {self.path} failed: {error.orig}") from None
+
+
+def _merge_params(key: DedupKey, detail: dict[str, Any]) -> dict[str, object]:
+    return {**dict(zip(_KEY_COLUMNS, key, strict=True)), "detail": json.dumps(detail, sort_keys=True)}
