@@ -12,7 +12,7 @@ import pytest
 
 from airshift.errors import AirshiftError
 from airshift.verify import snapshot
-from airshift.verify.redact import MASK, redact
+from airshift.verify.redact import MASK, redact, redact_strings
 from airshift.verify.snapshot_model import (
     DagSnapshot,
     FileProblem,
@@ -69,6 +69,13 @@ def test_redact_masks_secret_keys_recursively_and_keeps_the_rest() -> None:
         "items": [{"api_key": MASK}],
         "token": "",
     }
+
+
+def test_secrets_in_free_text_are_masked() -> None:
+    text = "psql postgres://bob:hunter2@db/x --password=s3cret; curl -H 'Authorization: Bearer abc.def' ok"
+    masked = redact_strings({"bash_command": [text]})["bash_command"][0]
+    assert "hunter2" not in masked and "s3cret" not in masked and "abc.def" not in masked
+    assert masked.startswith("psql postgres://bob:***@db/x") and masked.endswith(" ok")
 
 
 def test_partial_lines_wait_for_the_next_poll(tmp_path: Path) -> None:

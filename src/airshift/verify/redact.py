@@ -47,3 +47,14 @@ def redact_text(text: str) -> str:
     """Mask secret-looking assignments and URI passwords in free text."""
     text = _SECRET_IN_TEXT.sub(lambda m: m.group("key") + MASK, text)
     return _URI_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+
+
+def redact_strings(value: Any) -> Any:
+    """A copy of `value` with redact_text applied to every string in it (rendered templates)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {key: redact_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_strings(item) for item in value]
+    return value

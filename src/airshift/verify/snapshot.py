@@ -26,7 +26,7 @@ from typing import Any
 from airshift.errors import AirshiftError
 from airshift.verify.canonical import canonical_class
 from airshift.verify.dagbag import airflow_env, home_template
-from airshift.verify.redact import redact
+from airshift.verify.redact import redact, redact_strings
 from airshift.verify.runtimes import Runtime
 from airshift.verify.snapshot_model import DagSnapshot, FileProblem, Snapshot
 
@@ -96,6 +96,8 @@ def _absorb(line: dict[str, Any], progress: _Progress, attempt: _Attempt, folder
             dag = DagSnapshot.model_validate(redact(raw))
             for task in dag.tasks.values():
                 task.canonical_operator = canonical_class(task.operator_class)
+                # `curl -u user:pass`, `--password=...` in a rendered command: masked the same on both sides.
+                task.rendered = redact_strings(task.rendered)
             progress.dags[dag.dag_id] = dag
         for error in line.get("import_errors", []):
             progress.problems.append(
