@@ -4,7 +4,6 @@ Airflow's own CLI, by reflection and Fernet decryption, without importing Airflo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,36 +13,24 @@ from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor, load_decryptor
 from airshift.state.model import ALL_KINDS, SourceState
-from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
-from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, fill_110, fill_211, new_key
+from tests.state import shared_sources as shared
+from tests.state.airflow_envs import AirflowEnv
+from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, new_key
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def source_211(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowEnv]:
-    runtime = ensure_runtime("2.11.2", extra_requirements=["psycopg2-binary"])
-    with postgres_database("airshift_src211") as name:
-        env = make_env(runtime, tmp_path_factory.mktemp("af211"),
-                       f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])  # fmt: skip
-        fill_211(env, rotated_key=new_key())
-        yield env
+def source_211_env() -> AirflowEnv:
+    return shared.source_211()
 
 
 @pytest.fixture(scope="module")
-def source_110(tmp_path_factory: pytest.TempPathFactory) -> AirflowEnv:
-    runtime = ensure_runtime("1.10.15")
-    home = tmp_path_factory.mktemp("af110")
-    env = make_env(runtime, home, f"sqlite:///{home / 'airflow.db'}", [new_key()])
-    fill_110(env, rotated_key=new_key())
-    return env
+def source_110_env() -> AirflowEnv:
+    return shared.source_110()
 
 
-def _key_file(env: AirflowEnv, folder: Path) -> Path:
-    path = folder / "source-fernet.key"
-    path.write_text(",".join(env.fernet_keys) + "\n", encoding="utf-8")
-    return path
+_key_file = shared.key_file
 
 
 def _read(url: str, key_file: Path | None) -> SourceState:
@@ -77,29 +64,29 @@ def _assert_matches_fixture(state: SourceState, with_descriptions: bool) -> None
     assert {p.dag_id: p.is_paused for p in state.paused} == PAUSED
 
 
-def test_reads_airflow_211_on_postgres(source_211: AirflowEnv, tmp_path: Path) -> None:
-    url = source_211.db_url.replace("+psycopg2", "")
-    state = _read(url, _key_file(source_211, tmp_path))
+def test_reads_airflow_211_on_postgres(source_211_env: AirflowEnv, tmp_path: Path) -> None:
+    url = source_211_env.db_url.replace("+psycopg2", "")
+    state = _read(url, _key_file(source_211_env, tmp_path))
     _assert_matches_fixture(state, with_descriptions=True)
     assert "***" in repr(state.connections[0]) and "p@ss" not in repr(state)
 
 
-def test_reads_airflow_110_on_sqlite(source_110: AirflowEnv, tmp_path: Path) -> None:
-    state = _read(source_110.db_url, _key_file(source_110, tmp_path))
+def test_reads_airflow_110_on_sqlite(source_110_env: AirflowEnv, tmp_path: Path) -> None:
+    state = _read(source_110_env.db_url, _key_file(source_110_env, tmp_path))
     _assert_matches_fixture(state, with_descriptions=False)
 
 
-def test_missing_rotated_key_names_the_object(source_110: AirflowEnv, tmp_path: Path) -> None:
+def test_missing_rotated_key_names_the_object(source_110_env: AirflowEnv, tmp_path: Path) -> None:
     only_new = tmp_path / "only-new.key"
-    only_new.write_text(source_110.fernet_keys[0], encoding="utf-8")
+    only_new.write_text(source_110_env.fernet_keys[0], encoding="utf-8")
     with pytest.raises(AirshiftError, match="variable 'early_var' cannot be decrypted") as caught:
-        _read(source_110.db_url, only_new)
-    assert source_110.fernet_keys[0] not in str(caught.value)
+        _read(source_110_env.db_url, only_new)
+    assert source_110_env.fernet_keys[0] not in str(caught.value)
 
 
-def test_no_key_for_encrypted_db_is_a_clear_error(source_110: AirflowEnv) -> None:
+def test_no_key_for_encrypted_db_is_a_clear_error(source_110_env: AirflowEnv) -> None:
     with pytest.raises(AirshiftError, match="encrypted but no source Fernet key"):
-        _read(source_110.db_url, None)
+        _read(source_110_env.db_url, None)
 
 
 def test_decryptor_rejects_malformed_key_without_echoing_it() -> None:

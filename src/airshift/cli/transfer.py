@@ -1,0 +1,215 @@
+"""`airshift transfer`: move variables, connections, pools and paused state into an Airflow 3 API server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from airshift.errors import AirshiftError
+from airshift.state.api_target import ApiTarget, OnConflict
+from airshift.state.credentials import connect_target
+from airshift.state.db_source import MetadataDB
+from airshift.state.dburl import display, parse_db_url
+from airshift.state.fernet import load_decryptor
+from airshift.state.history import HistoryCopy, count_history
+from airshift.state.ledger import Ledger
+from airshift.state.model import ALL_KINDS, Kind, SourceState
+from airshift.state.plan import Plan
+from airshift.state.sources import is_db_url, read_source
+
+console = Console()
+DEFAULT_LEDGER = Path(".airshift") / "transfer-ledger.sqlite"
+
+
+class Conflict(str, Enum):
+    skip = "skip"
+    overwrite = "overwrite"
+    fail = "fail"
+
+
+def parse_kinds(raw: str | None, has_api: bool, has_db: bool) -> tuple[tuple[Kind, ...], bool]:
+    """The object kinds to send to the API target, and whether to copy run history."""
+    if not raw:
+        return (ALL_KINDS if has_api else ()), has_db
+    wanted = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in (*ALL_KINDS, "history")]
+    if unknown:
+        raise AirshiftError(
+            f"--what: unknown kind(s) {', '.join(unknown)}; choose from {', '.join(ALL_KINDS)}, history"
+        )
+    kinds = tuple(kind for kind in ALL_KINDS if kind in wanted)
+    if kinds and not has_api:
+        raise AirshiftError(f"--what {','.join(kinds)} needs --to (the target's API server URL)")
+    if "history" in wanted and not has_db:
+        raise AirshiftError("--what history needs --to-db (the target's metadata database URL)")
+    return kinds, "history" in wanted
+
+
+def render_plan(plan: Plan, dry_run: bool) -> None:
+    table = Table(title=f"{'plan (dry run)' if dry_run else 'transfer'} -> {plan.target}", show_lines=False)
+    for column in ("kind", "id", "action", "why"):
+        table.add_column(column)
+    colours = {"create": "green", "update": "yellow", "skip": "dim", "conflict": "red"}
+    for item in plan.items:
+        table.add_row(
+            item.kind, item.ident, f"[{colours[item.action]}]{item.action}[/]", item.reason
+        )  # ids and reasons only: the plan never holds a secret value
+    console.print(table)
+    for note in plan.notes:
+        console.print(f"note: {note}", highlight=False)
+    counts = plan.counts()
+    console.print(", ".join(f"{count} {action}" for action, count in counts.items()), highlight=False)
+
+
+def transfer(
+    from_: Annotated[
+        list[str],
+        typer.Option("--from", help="Source: metadata DB URL, or export file(s) (repeat --from)."),
+    ],
+    to: Annotated[str | None, typer.Option("--to", help="Target Airflow 3 API server base URL.")] = None,
+    what: Annotated[
+        str | None,
+        typer.Option(
+            "--what",
+            help="variables,connections,pools,paused (to --to) and history (to --to-db) [default: all given].",
+        ),
+    ] = None,
+    to_db: Annotated[
+        str | None, typer.Option("--to-db", help="Target Airflow 3 metadata DB URL, for run history.")
+    ] = None,
+    to_db_password_file: Annotated[
+        Path | None,
+        typer.Option("--to-db-password-file", help="Target DB password (or $AIRSHIFT_TO_DB_PASSWORD)."),
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only runs with a logical date from this date (UTC).")
+    ] = None,
+    dags: Annotated[
+        str | None, typer.Option("--dags", help="Only DAG ids matching this glob (paused).")
+    ] = None,
+    on_conflict: Annotated[
+        Conflict, typer.Option("--on-conflict", help="An object exists on the target with other values.")
+    ] = Conflict.skip,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing.")] = False,
+    from_fernet_key_file: Annotated[
+        Path | None,
+        typer.Option("--from-fernet-key-file", help="Source fernet_key list (or $AIRSHIFT_FROM_FERNET_KEY)."),
+    ] = None,
+    from_db_password_file: Annotated[
+        Path | None,
+        typer.Option("--from-db-password-file", help="Source DB password (or $AIRSHIFT_FROM_DB_PASSWORD)."),
+    ] = None,
+    to_user: Annotated[str | None, typer.Option("--to-user", help="Target API user name.")] = None,
+    to_password_file: Annotated[
+        Path | None, typer.Option("--to-password-file", help="Target password (or $AIRSHIFT_TO_PASSWORD).")
+    ] = None,
+    to_token_file: Annotated[
+        Path | None, typer.Option("--to-token-file", help="Target JWT (or $AIRSHIFT_TO_TOKEN).")
+    ] = None,
+    to_ca_file: Annotated[
+        Path | None, typer.Option("--to-ca-file", help="CA bundle for the target's TLS certificate.")
+    ] = None,
+    ledger_path: Annotated[
+        Path, typer.Option("--ledger", help="Ledger of written objects (resume, idempotence).")
+    ] = DEFAULT_LEDGER,
+) -> None:
+    """Copy variables, connections, pools, paused state and run history into a new Airflow 3."""
+    kinds, history = parse_kinds(what, to is not None, to_db is not None)
+    if not kinds and not history:
+        raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
+    decryptor = load_decryptor(from_fernet_key_file)
+    # A dry run only reads the ledger when one exists: it must not leave files behind.
+    ledger = Ledger(ledger_path) if (not dry_run or ledger_path.exists()) else None
+    try:
+        if kinds and to is not None:
+            state = read_source(from_, kinds, dags, decryptor, from_db_password_file)
+            _transfer_objects(state, kinds, to, on_conflict.value, dry_run, ledger, credentials=(
+                to_user, to_password_file, to_token_file, to_ca_file))  # fmt: skip
+        if history and to_db is not None:
+            _transfer_history(
+                from_, from_db_password_file, to_db, to_db_password_file, dags, since, dry_run, ledger
+            )
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _transfer_objects(
+    state: SourceState,
+    kinds: tuple[Kind, ...],
+    to: str,
+    on_conflict: OnConflict,
+    dry_run: bool,
+    ledger: Ledger | None,
+    credentials: tuple[str | None, Path | None, Path | None, Path | None],
+) -> None:
+    client = connect_target(to, *credentials)
+    try:
+        target = ApiTarget(client, ledger)
+        plan = target.plan(state, kinds, on_conflict)
+        render_plan(plan, dry_run)
+        if dry_run:
+            return
+        written = target.apply(plan)
+        total = sum(written.values())
+        console.print(
+            f"[green]done[/]: wrote {total} object(s)"
+            + (f" ({', '.join(f'{n} {k}' for k, n in written.items())})" if written else ""),
+            highlight=False,
+        )
+    finally:
+        client.close()
+
+
+def _transfer_history(
+    from_: list[str],
+    from_db_password_file: Path | None,
+    to_db: str,
+    to_db_password_file: Path | None,
+    dags: str | None,
+    since: datetime | None,
+    dry_run: bool,
+    ledger: Ledger | None,
+) -> None:
+    databases = [spec for spec in from_ if is_db_url(spec)]
+    if len(databases) != 1 or len(from_) != 1:
+        raise AirshiftError("run history needs one source metadata database URL as --from")
+    source = MetadataDB(
+        parse_db_url(databases[0], "source", from_db_password_file, "AIRSHIFT_FROM_DB_PASSWORD")
+    )
+    target_url = parse_db_url(to_db, "target", to_db_password_file, "AIRSHIFT_TO_DB_PASSWORD")
+    try:
+        if dry_run:
+            counts = count_history(source, dags, since)
+            console.print(
+                f"history (dry run): would copy up to {counts[0]} finished dag run(s) and {counts[1]} task "
+                f"instance(s) into {display(target_url)}; rows already there are left as they are",
+                highlight=False,
+            )
+            return
+        copier = HistoryCopy(source, target_url, ledger, dag_glob=dags, since=since)
+        try:
+            with console.status("copying run history") as status:
+                copier.progress = lambda stream, count: status.update(f"copying {stream}: {count} rows read")
+                result = copier.run()
+        finally:
+            copier.close()
+    finally:
+        source.close()
+    console.print(
+        f"[green]history done[/]: {result.runs_written} of {result.runs_read} dag run(s) and "
+        f"{result.tis_written} of {result.tis_read} task instance(s) written (the rest were already there)",
+        highlight=False,
+    )
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("transfer")(transfer)

@@ -1,0 +1,132 @@
+"""A real Airflow 3.3.2 target for transfer tests: metadata on a fresh PostgreSQL database, DAGs
+serialized, and an api-server (simple auth manager) on 127.0.0.1, stopped by killing its process group."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from airshift.verify.runtimes import ensure_runtime
+from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
+from tests.state.source_fixtures import new_key
+
+DAGS_3 = textwrap.dedent(
+    """\
+    from datetime import datetime, timedelta
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+
+    with DAG("etl_daily", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=True) as d1:
+        BashOperator(task_id="extract", bash_command="echo extract") >> BashOperator(task_id="load", bash_command="echo load")
+
+    with DAG("reports_hourly", start_date=datetime(2024, 1, 1), schedule=timedelta(hours=6), catchup=False) as d2:
+        BashOperator(task_id="report", bash_command="echo report")
+    """
+)
+
+
+@dataclass
+class Target:
+    env: AirflowEnv
+    base_url: str
+    password_file: Path
+    db_name: str
+
+    def state(self) -> dict[str, object]:
+        """Variables, connections (passwords decrypted by Airflow 3 with its own key), pools and paused
+        flags, read through Airflow 3's own models."""
+        code = textwrap.dedent(
+            """\
+            import json
+            from sqlalchemy import select
+            from airflow.models import Connection, DagModel, Pool, Variable
+            from airflow.utils.session import create_session
+            with create_session() as s:
+                out = {
+                    "variables": {v.key: [v.val, v.description] for v in s.scalars(select(Variable))},
+                    "connections": {c.conn_id: [c.conn_type, c.host, c.login, c.password, c.port, c.schema,
+                                                c.extra, c.description] for c in s.scalars(select(Connection))},
+                    "pools": {p.pool: [p.slots, p.description] for p in s.scalars(select(Pool))},
+                    "paused": {d.dag_id: d.is_paused for d in s.scalars(select(DagModel))},
+                }
+            print("@@" + json.dumps(out))
+            """
+        )
+        output = self.env.python(code)
+        return dict(json.loads(output.split("@@", 1)[1]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"api-server exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"api-server not healthy after 180 s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@contextmanager
+def airflow3_target(home: Path) -> Iterator[Target]:
+    runtime = ensure_runtime("3.3.2", extra_requirements=["apache-airflow-providers-postgres"])
+    with postgres_database("airshift_tgt33") as name:
+        env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env.extra_env.update(
+            {
+                "AIRFLOW__CORE__AUTH_MANAGER": (
+                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+                ),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+                "AIRFLOW__API__BASE_URL": base_url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+                "AIRFLOW__API_AUTH__JWT_SECRET": new_key(),
+                "AIRFLOW__CORE__PARALLELISM": "2",
+            }
+        )
+        (env.dags_folder / "dags.py").write_text(DAGS_3, encoding="utf-8")
+        env.cli("db", "migrate")
+        env.cli("dags", "reserialize")
+        log = home / "api-server.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [str(runtime.bin_dir / "airflow"), "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
+                env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        try:
+            _wait_healthy(base_url, process, log)
+            generated = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+            password_file = home / "admin.password"
+            password_file.write_text(generated["admin"], encoding="utf-8")
+            os.chmod(password_file, 0o600)
+            yield Target(env, base_url, password_file, name)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
