@@ -37,9 +37,13 @@ class SubdagToTaskGroup:
     metas: tuple[RuleMeta, ...] = (SUBDAG,)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if "subdag" not in ctx.text.lower() or not ctx.imports.imports_airflow():
-            return
         factories = {f.qualified: f for f in ctx.settings.subdag_factories}
+        # A factory module need not mention SubDAGs at all (it builds a plain DAG): the pre-pass names it.
+        defines_factory = any(name.rpartition(".")[0] == ctx.module for name in factories)
+        if not defines_factory and "subdag" not in ctx.text.lower():
+            return
+        if not ctx.imports.imports_airflow():
+            return
         for statement in ctx.tree.body:
             if isinstance(statement, ast.FunctionDef):
                 factory = factories.get(f"{ctx.module}.{statement.name}")
