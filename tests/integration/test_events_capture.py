@@ -4,6 +4,7 @@ the log, in order, with gap-free offsets, on Airflow 3.3.2 and 2.11.2, on SQLite
 
 from __future__ import annotations
 
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from airshift.events.model import NO_STATE, Event
 from airshift.events.outbox import Outbox
 from airshift.events.relay import Relay
 from airshift.events.stores.sqlite import SqliteEventLog
+from airshift.verify.runtimes import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -164,4 +166,77 @@ def test_mariadb_trigger_install_captures_a_real_dag_run(
     removed = airshift("events", "uninstall", "--db", db.url)
     assert removed.returncode == 0, removed.stderr
     assert set(inspect(engine).get_table_names()) == tables_before and not status(engine).triggers
+    engine.dispose()
+
+
+def test_airflow_db_migrate_and_reset_with_the_capture_installed(metadata_dbs: MetadataFactory) -> None:
+    """What docs/commands/events.md says: `airflow db migrate` runs with the capture installed and keeps
+    it; `airflow db reset` drops Airflow's tables and our triggers with them, keeps the outbox and its
+    backlog, and `install` puts the triggers back."""
+    db = metadata_dbs.new("3.3.2", "sqlite", showcase_run=True)
+    engine = create_engine(db.url)
+    install(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE task_instance SET state = 'queued' WHERE task_id = 'ok'"))
+    migrated = db.airflow("db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    assert status(engine).installed and status(engine).backlog == 1
+
+    reset = db.airflow("db", "reset", "--yes")
+    assert reset.returncode == 0, reset.stderr[-2000:]
+    after = status(engine)
+    assert after.outbox_present and after.backlog == 1 and not after.triggers
+    assert install(engine).installed
+    engine.dispose()
+
+
+def test_airflow_110_schema_on_sqlite(runtime_110: Runtime, tmp_path: Path) -> None:
+    """Airflow 1.10 keys task instances by execution_date (no run_id, no map_index): the triggers look the
+    run id up in dag_run. Schema made by the real `airflow initdb` of 1.10.15; writes shaped like 1.10's."""
+    path = tmp_path / "airflow.db"
+    env = runtime_110.env()
+    for name in [n for n in env if n.startswith("AIRFLOW")]:
+        del env[name]
+    env.update(
+        AIRFLOW_HOME=str(tmp_path), AIRFLOW__CORE__SQL_ALCHEMY_CONN=f"sqlite:///{path}",
+        AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__DAGS_FOLDER=str(tmp_path / "dags"),
+    )  # fmt: skip
+    done = subprocess.run(
+        [str(runtime_110.bin_dir / "airflow"), "initdb"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine = create_engine(f"sqlite:///{path}")
+    assert install(engine).schema_generation.startswith("Airflow 1.10")
+    when = "2024-01-01 00:00:00.000000"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO dag_run (dag_id, run_id, execution_date, state) "
+                "VALUES ('legacy', 'scheduled__2024-01-01T00:00:00+00:00', :when, 'running')"
+            ),
+            {"when": when},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO task_instance (task_id, dag_id, execution_date, try_number, pool, pool_slots) "
+                "VALUES ('extract', 'legacy', :when, 0, 'default_pool', 1)"
+            ),
+            {"when": when},
+        )
+    for state, attempt in (("scheduled", 0), ("queued", 0), ("running", 1), ("success", 1)):
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE task_instance SET state = :state, try_number = :try"),
+                {"state": state, "try": attempt},
+            )
+    log = SqliteEventLog(tmp_path / "events.db")
+    Relay(Outbox(engine), log).drain()
+    events = [e for e in log.read(0, 100) if e.kind == "task_instance"]
+    assert_complete_chains(log.read(0, 100))
+    assert [(e.state, e.try_number) for e in events] == [
+        ("none", 0), ("scheduled", 0), ("queued", 0), ("running", 1), ("success", 1)
+    ]  # fmt: skip
+    assert {e.run_id for e in events} == {"scheduled__2024-01-01T00:00:00+00:00"}
+    assert all(e.logical_date and e.logical_date.startswith("2024-01-01") for e in events)
+    uninstall(engine)
     engine.dispose()
