@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -118,6 +120,18 @@ def mentions_removed(text: str) -> bool:
     return "{" in text and _MENTION.search(text) is not None
 
 
+@lru_cache(maxsize=4096)
+def _read(text: str) -> tuple[tuple[tuple[int, str, str], ...], frozenset[str]] | None:
+    """Jinja's tokens and free variables of a template, or None when Jinja cannot read it. Cached: finding
+    free variables compiles the template, the costliest step of a scan, and estates repeat templates."""
+    try:
+        tokens = tuple(_ENV.lexer.tokeniter(text, None))
+        free = frozenset(meta.find_undeclared_variables(_ENV.parse(text)))
+    except jinja2.TemplateSyntaxError:
+        return None
+    return tokens, free
+
+
 def applies(target: Version) -> bool:
     return target >= (3, 0)
 
@@ -146,7 +160,7 @@ def _schedule_relative(name: str, schedule: Schedule | None) -> str | None:
     }[name]
 
 
-def _significant(tokens: list[tuple[int, str, str]], index: int, step: int) -> tuple[str, str] | None:
+def _significant(tokens: Sequence[tuple[int, str, str]], index: int, step: int) -> tuple[str, str] | None:
     """The nearest non-whitespace token before (step=-1) or after (step=1) tokens[index]."""
     index += step
     while 0 <= index < len(tokens):
@@ -168,13 +182,12 @@ def rewrite_template(
     may use for strings (the caller picks one that does not close its Python string literal).
     `iso_datetimes` (for Airflow 1.10 sources) keeps datetimes printed on their own in 1.10's ISO form."""
     result = TemplateRewrite(text)
-    if "{" not in text:
+    if not mentions_removed(text):
         return result
-    try:
-        tokens = list(_ENV.lexer.tokeniter(text, None))
-        free = meta.find_undeclared_variables(_ENV.parse(text))
-    except jinja2.TemplateSyntaxError:
+    read = _read(text)
+    if read is None:
         return result  # not a template Jinja can read: Airflow would fail on it too, not our rewrite
+    tokens, free = read
     if (
         not free & REMOVED_NAMES
         and not any(attr in text for _, attr in RENAMED_ATTRIBUTES)
