@@ -66,6 +66,39 @@ class Target:
         output = self.env.python(code)
         return dict(json.loads(output.split("@@", 1)[1]))
 
+    def history(self, dag_id: str | None = None) -> dict[str, list[list[object]]]:
+        """Dag runs and task instances as Airflow 3's own models read them back."""
+        code = textwrap.dedent(
+            f"""\
+            import json
+            from sqlalchemy import select
+            from airflow.models import DagRun, TaskInstance
+            from airflow.utils.session import create_session
+            dag_id = {dag_id!r}
+            with create_session() as s:
+                runs = select(DagRun) if dag_id is None else select(DagRun).where(DagRun.dag_id == dag_id)
+                tis = select(TaskInstance) if dag_id is None else select(TaskInstance).where(
+                    TaskInstance.dag_id == dag_id)
+                out = {{
+                    "runs": sorted([r.dag_id, r.run_id, r.run_type, r.state,
+                                    r.logical_date.isoformat() if r.logical_date else None,
+                                    r.data_interval_start.isoformat() if r.data_interval_start else None,
+                                    r.triggered_by.value if r.triggered_by else None, r.conf]
+                                   for r in s.scalars(runs)),
+                    "tis": sorted([t.dag_id, t.task_id, t.run_id, t.map_index, t.state, t.try_number,
+                                   t.dag_version_id is not None, t.id.version]
+                                  for t in s.scalars(tis)),
+                }}
+            print("@@" + json.dumps(out))
+            """
+        )
+        output = self.env.python(code)
+        return dict(json.loads(output.split("@@", 1)[1]))
+
+    @property
+    def db_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:5432/{self.db_name}"
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

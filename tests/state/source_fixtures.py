@@ -82,15 +82,21 @@ def dag_file_110() -> str:
     )
 
 
+HISTORY_CONF = {"source": "dags test", "n": 1, "items": ["a", "b"]}
+
+
 def fill_211(env: AirflowEnv, rotated_key: str) -> None:
-    """Migrate, write `early_var` under the old key, rotate (new key first), write the rest, run history."""
+    """Migrate, write `early_var` under the old key, rotate (new key first), write the rest, pause, and
+    leave real history: `dags test` runs (with conf) of both DAGs."""
     (env.dags_folder / "dags.py").write_text(dag_file_211(), encoding="utf-8")
-    env.cli("db", "migrate")
-    env.cli("variables", "set", "early_var", VARIABLES["early_var"])
+    # The batch starts with the full key list in its environment: switch to the old key alone first.
+    steps = [["@fernet", ",".join(env.fernet_keys)], ["db", "migrate"]]
+    steps.append(["variables", "set", "early_var", VARIABLES["early_var"]])
     env.fernet_keys.insert(0, rotated_key)
+    steps.append(["@fernet", ",".join(env.fernet_keys)])
     for key, value in VARIABLES.items():
         if key != "early_var":
-            env.cli("variables", "set", key, value, "--description", f"about {key}")
+            steps.append(["variables", "set", key, value, "--description", f"about {key}"])
     for conn_id, (conn_type, host, login, password, port, schema, extra) in CONNECTIONS.items():
         args = ["connections", "add", conn_id, "--conn-type", conn_type, "--conn-host", host,
                 "--conn-login", login, "--conn-password", password, "--conn-extra", json.dumps(extra)]  # fmt: skip
@@ -98,22 +104,27 @@ def fill_211(env: AirflowEnv, rotated_key: str) -> None:
             args += ["--conn-port", str(port)]
         if schema is not None:
             args += ["--conn-schema", schema]
-        env.cli(*args)
+        steps.append(args)
     for name, (slots, description) in POOLS.items():
-        env.cli("pools", "set", name, str(slots), description)
-    env.cli("dags", "reserialize")
+        steps.append(["pools", "set", name, str(slots), description])
+    steps.append(["dags", "reserialize"])
     for dag_id, paused in PAUSED.items():
-        env.cli("dags", "pause" if paused else "unpause", dag_id)
+        steps.append(["dags", "pause" if paused else "unpause", dag_id])
+    steps.append(["dags", "test", "etl_daily", "2024-01-01", "-c", json.dumps(HISTORY_CONF)])
+    steps.append(["dags", "test", "etl_daily", "2024-01-02"])
+    steps.append(["dags", "test", "reports_hourly", "2024-01-01"])
+    env.cli_batch(steps)
 
 
 def fill_110(env: AirflowEnv, rotated_key: str) -> None:
     (env.dags_folder / "dags.py").write_text(dag_file_110(), encoding="utf-8")
-    env.cli("initdb")
-    env.cli("variables", "-s", "early_var", VARIABLES["early_var"])
+    steps = [["@fernet", ",".join(env.fernet_keys)], ["initdb"]]
+    steps.append(["variables", "-s", "early_var", VARIABLES["early_var"]])
     env.fernet_keys.insert(0, rotated_key)
+    steps.append(["@fernet", ",".join(env.fernet_keys)])
     for key, value in VARIABLES.items():
         if key != "early_var":
-            env.cli("variables", "-s", key, value)
+            steps.append(["variables", "-s", key, value])
     for conn_id, (conn_type, host, login, password, port, schema, extra) in CONNECTIONS.items():
         args = ["connections", "-a", "--conn_id", conn_id, "--conn_type", conn_type, "--conn_host", host,
                 "--conn_login", login, "--conn_password", password, "--conn_extra", json.dumps(extra)]  # fmt: skip
@@ -121,11 +132,12 @@ def fill_110(env: AirflowEnv, rotated_key: str) -> None:
             args += ["--conn_port", str(port)]
         if schema is not None:
             args += ["--conn_schema", schema]
-        env.cli(*args)
+        steps.append(args)
     for name, (slots, description) in POOLS.items():
-        env.cli("pool", "-s", name, str(slots), description)
+        steps.append(["pool", "-s", name, str(slots), description])
     # 1.10 has no reserialize: a short backfill registers the DAGs (and leaves real history).
-    env.cli("backfill", "etl_daily", "-s", "2024-01-01", "-e", "2024-01-02")
-    env.cli("backfill", "reports_hourly", "-s", "2024-01-01", "-e", "2024-01-01")
+    steps.append(["backfill", "etl_daily", "-s", "2024-01-01", "-e", "2024-01-02"])
+    steps.append(["backfill", "reports_hourly", "-s", "2024-01-01", "-e", "2024-01-01"])
     for dag_id, paused in PAUSED.items():
-        env.cli("pause" if paused else "unpause", dag_id)
+        steps.append(["pause" if paused else "unpause", dag_id])
+    env.cli_batch(steps)

@@ -115,6 +115,9 @@ def transfer(
     to_ca_file: Annotated[
         Path | None, typer.Option("--to-ca-file", help="CA bundle for the target's TLS certificate.")
     ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="History rows per read/insert batch.")
+    ] = 2000,
     ledger_path: Annotated[
         Path, typer.Option("--ledger", help="Ledger of written objects (resume, idempotence).")
     ] = DEFAULT_LEDGER,
@@ -133,7 +136,15 @@ def transfer(
                 to_user, to_password_file, to_token_file, to_ca_file))  # fmt: skip
         if history and to_db is not None:
             _transfer_history(
-                from_, from_db_password_file, to_db, to_db_password_file, dags, since, dry_run, ledger
+                from_,
+                from_db_password_file,
+                to_db,
+                to_db_password_file,
+                dags,
+                since,
+                dry_run,
+                ledger,
+                batch_size,
             )
     finally:
         if ledger is not None:
@@ -176,6 +187,7 @@ def _transfer_history(
     since: datetime | None,
     dry_run: bool,
     ledger: Ledger | None,
+    batch_size: int,
 ) -> None:
     databases = [spec for spec in from_ if is_db_url(spec)]
     if len(databases) != 1 or len(from_) != 1:
@@ -193,7 +205,7 @@ def _transfer_history(
                 highlight=False,
             )
             return
-        copier = HistoryCopy(source, target_url, ledger, dag_glob=dags, since=since)
+        copier = HistoryCopy(source, target_url, ledger, dag_glob=dags, since=since, batch=batch_size)
         try:
             with console.status("copying run history") as status:
                 copier.progress = lambda stream, count: status.update(f"copying {stream}: {count} rows read")

@@ -129,7 +129,8 @@ class HistoryCopy:
         self.source = source
         self.target = _TargetDB(target_url)
         self.ledger = ledger
-        self.ledger_target = f"db:{display(target_url)}"
+        # Positions are per source and target: another source must start from its own beginning.
+        self.ledger_target = f"db:{display(source.url)}->{display(target_url)}"
         self.dag_glob = dag_glob
         self.since = utc(since) if since else None
         self.batch = batch
