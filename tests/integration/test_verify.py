@@ -25,8 +25,8 @@ from airshift.upgrade.runner import RunOptions, run
 from airshift.upgrade.versions import parse_target
 from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, verify
 from airshift.verify.result import VerifyResult
-from airshift.verify.runtimes import ensure_runtime, read_requirements_file
-from airshift.verify.snapshot import take_snapshot
+from airshift.verify.runtimes import read_requirements_file
+from airshift.verify.snapshot_model import read_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -203,9 +203,14 @@ def test_cli_verify_reports_a_mismatch_and_task_outcomes_of_a_run(tmp_path: Path
     assert "Task runs" in page and "<td>failed</td>" in page
 
 
-def test_snapshot_reports_hanging_crashing_printing_and_broken_files() -> None:
-    runtime = ensure_runtime("3.3.2")
-    snapshot = take_snapshot(runtime, FIXTURES / "bad_files", file_timeout=2)
+def test_snapshot_reports_hanging_crashing_printing_and_broken_files(tmp_path: Path) -> None:
+    output = tmp_path / "snap.json"
+    completed = CliRunner().invoke(
+        app,
+        ["snapshot", str(FIXTURES / "bad_files"), "--airflow", "3.3.2", "-o", str(output), "--timeout", "2"],
+    )
+    assert completed.exit_code == 1, completed.output  # import errors
+    snapshot = read_snapshot(output)
     assert sorted(snapshot.dags) == ["after_the_bad_ones", "good", "prints"]
     problems = {(p.file, p.kind) for p in snapshot.problems}
     assert problems == {

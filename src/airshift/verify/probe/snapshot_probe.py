@@ -53,12 +53,9 @@ _MAX_TEXT = 20000
 
 
 def _write(document):
+    # Flushed to the OS at once: if the interpreter dies next, the caller still reads this line.
     _OUT.write(json.dumps(document, sort_keys=True, default=str) + "\n")
     _OUT.flush()
-    try:
-        os.fsync(_OUT.fileno())
-    except OSError:
-        pass
 
 
 def _airflow_major():
@@ -312,9 +309,65 @@ def _context_110(task, logical, run_id):
     return context
 
 
-def _context_2(task, logical, start, end, run_id):
+def _skip_history_lookups():
+    """2.x asks the DB for the previous run twice per task while building a context; this probe's DB
+    never holds a run, so the answer is always None. Answering it here saves a query per call."""
     from airflow.models.dagrun import DagRun
+
+    for name in ("get_previous_dagrun", "get_previous_scheduled_dagrun"):
+        if hasattr(DagRun, name):
+            setattr(DagRun, name, staticmethod(_no_previous_run))
+
+
+def _no_previous_run(*args, **kwargs):
+    return None
+
+
+_SCHEDULE_MEMO = {}
+
+
+def _memoize_schedule_math():
+    """2.x computes next_ds/prev_ds from the schedule again for every task of a DAG, and every task of
+    it renders for the same run: remember the answers while one DAG is snapshotted."""
+    from airflow.models.dag import DAG
+
+    for name in ("next_dagrun_info", "previous_schedule", "following_schedule"):
+        original = getattr(DAG, name, None)
+        if original is not None:
+            setattr(DAG, name, _memoized(name, original))
+
+
+def _memoized(name, original):
+    def wrapper(self, *args, **kwargs):
+        key = (name, id(self), repr(args), repr(sorted(kwargs.items())))
+        if key not in _SCHEDULE_MEMO:
+            _SCHEDULE_MEMO[key] = original(self, *args, **kwargs)
+        return _SCHEDULE_MEMO[key]
+
+    return wrapper
+
+
+_DAG_RUNS = {}
+
+
+def _context_2(task, logical, start, end, run_id):
     from airflow.models.taskinstance import TaskInstance
+
+    key = (task.dag.dag_id, run_id)
+    if key not in _DAG_RUNS:  # one run per DAG: every task of it renders for the same run
+        _DAG_RUNS.clear()
+        _DAG_RUNS[key] = _dag_run_2(task, logical, start, end, run_id)
+    dag_run = _DAG_RUNS[key]
+    ti = TaskInstance(task, run_id=run_id)
+    ti.dag_run = dag_run
+    context = ti.get_template_context()
+    # Without a DB behind it the lazy dataset-events lookup fails; 3.x sees the run's (empty) events.
+    context["triggering_dataset_events"] = {}
+    return context
+
+
+def _dag_run_2(task, logical, start, end, run_id):
+    from airflow.models.dagrun import DagRun
 
     kwargs = {"dag_id": task.dag.dag_id, "run_id": run_id, "execution_date": logical}
     try:
@@ -330,13 +383,8 @@ def _context_2(task, logical, start, end, run_id):
     except ImportError:
         pass
     dag_run = DagRun(**kwargs)
-    ti = TaskInstance(task, run_id=run_id)
-    ti.dag_run = dag_run
     dag_run.dag = task.dag
-    context = ti.get_template_context()
-    # Without a DB behind it the lazy dataset-events lookup fails; 3.x sees the run's (empty) events.
-    context["triggering_dataset_events"] = {}
-    return context
+    return dag_run
 
 
 def _context_3(task, logical, start, end, run_id):
@@ -388,6 +436,20 @@ def _no_xcom(*args, **kwargs):
     return kwargs.get("default")
 
 
+_JINJA_ENVS = {}
+
+
+def _template_env(task):
+    """The DAG's Jinja environment, built once per DAG (Airflow builds a new one on every call, and a task
+    with a DAG uses its DAG's)."""
+    dag = getattr(task, "dag", None)
+    if dag is None:
+        return task.get_template_env() if hasattr(task, "get_template_env") else None
+    if id(dag) not in _JINJA_ENVS:
+        _JINJA_ENVS[id(dag)] = dag.get_template_env()
+    return _JINJA_ENVS[id(dag)]
+
+
 def _render_task(task, run, run_id):
     """{field: rendered value} and {field: error} for every templated field of `task`."""
     major = _airflow_major()
@@ -400,9 +462,7 @@ def _render_task(task, run, run_id):
             context = _context_2(task, logical, start, end, run_id)
         else:
             context = _context_3(task, logical, start, end, run_id)
-        jinja_env = task.get_template_env() if hasattr(task, "get_template_env") else None
-        if jinja_env is None and task.dag is not None:
-            jinja_env = task.dag.get_template_env()
+        jinja_env = _template_env(task)
     except Exception as error:
         return {}, {"*": "%s: %s" % (type(error).__name__, _first_line(error))}
     for field in getattr(task, "template_fields", ()) or ():
@@ -502,6 +562,8 @@ def _dag_record(dag, folder):
 
 
 def _snapshot_dag(dag, folder, logical_request, render):
+    _SCHEDULE_MEMO.clear()  # keyed by object id: valid for one DAG only
+    _JINJA_ENVS.clear()
     record = _dag_record(dag, folder)
     tasks = {}
     for task in sorted(dag.tasks, key=lambda t: t.task_id):
@@ -713,6 +775,9 @@ def main(argv):
             warnings.simplefilter("ignore")
             bag = dagbag_class(**kwargs)
         files = request.get("files") or _discover(bag, folder)
+        if request.get("render", True) and _airflow_major() == 2:
+            _skip_history_lookups()
+            _memoize_schedule_math()
     except Exception:
         _write({"kind": "fatal", "traceback": traceback.format_exc()})
         return 1
