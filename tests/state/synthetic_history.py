@@ -56,4 +56,7 @@ def grow_history(url: str, runs: int, tasks_per_run: int, template_dag: str = "e
             ),
             {"runs": runs, "tasks": tasks_per_run, "dag": template_dag, "run": template_run},
         )
+        # As autovacuum would after a bulk load: planners need the new row counts.
+        connection.execute(text("ANALYZE dag_run"))
+        connection.execute(text("ANALYZE task_instance"))
     engine.dispose()

@@ -17,7 +17,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, MetaData, Table, and_, func, select, tuple_
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
@@ -30,6 +44,10 @@ from airshift.state.history_translate import translate_run, translate_ti, utc
 from airshift.state.ledger import Ledger
 
 FINISHED = ("success", "failed")
+_NATURAL_KEYS = {
+    "dag_run": ("dag_id", "run_id"),
+    "task_instance": ("dag_id", "task_id", "run_id", "map_index"),
+}
 Progress = Callable[[str, int], None]
 
 
@@ -81,12 +99,40 @@ class _TargetDB:
         if not rows:
             return 0
         dialect = connection.dialect.name
-        if dialect in ("postgresql", "sqlite"):
-            # RETURNING yields only the rows actually inserted: conflicts return nothing.
-            insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-            stmt = insert.on_conflict_do_nothing().returning(table.c.id)
-            return len(connection.execute(stmt, rows).all())
-        return int(connection.execute(table.insert().prefix_with("IGNORE"), rows).rowcount or 0)
+        if dialect == "postgresql":
+            stmt: Any = pg_insert(table).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            stmt = sqlite_insert(table).on_conflict_do_nothing()
+        else:
+            stmt = table.insert().prefix_with("IGNORE")
+        # A plain executemany (no RETURNING) is what the drivers batch fastest (psycopg: pipeline mode);
+        # its row count is not reliable there, so inserted rows are counted by their natural key.
+        if "id" in rows[0]:
+            # Fresh UUIDv7 ids: a row with one of them exists only if this insert wrote it.
+            connection.execute(stmt, rows)
+            return self._count_ids(connection, table, [row["id"] for row in rows])
+        key = _NATURAL_KEYS[table.name]
+        before = self._present(connection, table, key, rows)
+        connection.execute(stmt, rows)
+        return self._present(connection, table, key, rows) - before
+
+    @staticmethod
+    def _count_ids(connection: Connection, table: Table, ids: list[Any]) -> int:
+        if connection.dialect.name == "postgresql":
+            # One array parameter instead of thousands of scalars: far cheaper to send and plan.
+            condition = table.c.id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(table.c.id.type)))
+        else:
+            condition = table.c.id.in_(ids)
+        return int(connection.execute(select(func.count()).select_from(table).where(condition)).scalar() or 0)
+
+    @staticmethod
+    def _present(
+        connection: Connection, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> int:
+        values = list({tuple(row[name] for name in key) for row in rows})
+        columns = tuple_(*(table.c[name] for name in key))
+        query = select(func.count()).select_from(table).where(columns.in_(values))
+        return int(connection.execute(query).scalar() or 0)
 
     def existing_runs(self, connection: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         if not keys:
@@ -182,11 +228,14 @@ class HistoryCopy:
                 position = [rows[-1][f"k{index}"] for index in range(len(key_columns))]
                 self._save_position(stream, position)
 
+    def _dag_filter(self, table: Table) -> Any:
+        return dag_like(table, self.dag_glob)
+
     def copy_runs(self, result: HistoryResult) -> None:
         runs = self.runs
-        keys = [runs.c.dag_id.label("k0"), runs.c.run_id.label("k1")]
-        query = select(runs, *keys).where(self._run_filter())
-        for rows in self._pages("dag_run", query, [runs.c.dag_id, runs.c.run_id]):
+        # Keyset on the primary key: an index range scan per page whatever the planner's statistics say.
+        query = select(runs, runs.c.id.label("k0")).where(self._run_filter(), self._dag_filter(runs))
+        for rows in self._pages("dag_run", query, [runs.c.id]):
             wanted = [row for row in rows if self._wanted(str(row["dag_id"]))]
             translated = [
                 translate_run(
@@ -201,35 +250,47 @@ class HistoryCopy:
             result.runs_read += len(wanted)
             self.progress("dag_run", result.runs_read)
 
-    def copy_task_instances(self, result: HistoryResult) -> None:
-        runs, tis = self.runs, self.tis
-        join_on = ti_join(runs, tis)
-        if self.ti_by_date:
-            key_columns = [tis.c.dag_id, tis.c.execution_date, tis.c.task_id]
-        else:
-            key_columns = [tis.c.dag_id, tis.c.run_id, tis.c.task_id]
-            if "map_index" in tis.c:
-                key_columns.append(tis.c.map_index)
-        labelled = [column.label(f"k{index}") for index, column in enumerate(key_columns)]
-        query = (
-            select(tis, runs.c.run_id.label("source_run_id"), *labelled)
-            .select_from(tis.join(runs, join_on))
-            .where(self._run_filter())
+    def _source_runs(self, rows: list[dict[str, Any]]) -> dict[tuple[str, Any], str]:
+        """For a page of task instances: their finished, wanted runs, keyed as the rows point at them
+        (dag_id + run_id, or dag_id + execution_date before 2.2) -> run_id."""
+        runs = self.runs
+        link = runs.c.execution_date if self.ti_by_date else runs.c.run_id
+        keys = {(row["dag_id"], row["execution_date" if self.ti_by_date else "run_id"]) for row in rows}
+        if not keys:
+            return {}
+        query = select(runs.c.dag_id, link.label("link"), runs.c.run_id).where(
+            tuple_(runs.c.dag_id, link).in_(list(keys)), self._run_filter()
         )
+        with self.source.engine.connect() as connection:
+            return {(str(dag_id), key): str(run_id) for dag_id, key, run_id in connection.execute(query)}
+
+    def copy_task_instances(self, result: HistoryResult) -> None:
+        tis = self.tis
+        # The primary key in its own column order, so each page is an index range scan.
+        key_columns = list(tis.primary_key.columns)
+        labelled = [column.label(f"k{index}") for index, column in enumerate(key_columns)]
+        query = select(tis, *labelled).where(self._dag_filter(tis))
         for rows in self._pages("task_instance", query, key_columns):
-            wanted = [row for row in rows if self._wanted(str(row["dag_id"]))]
+            source_runs = self._source_runs(rows)
+            link = "execution_date" if self.ti_by_date else "run_id"
+            wanted = [
+                (row, source_runs[(str(row["dag_id"]), row[link])])
+                for row in rows
+                if (str(row["dag_id"]), row[link]) in source_runs and self._wanted(str(row["dag_id"]))
+            ]
             with self.target.engine.begin() as connection:
                 present = self.target.existing_runs(
-                    connection, {(str(row["dag_id"]), str(row["source_run_id"])) for row in wanted}
+                    connection, {(str(row["dag_id"]), run_id) for row, run_id in wanted}
                 )
                 translated = []
-                for row in wanted:
-                    run_key = (str(row["dag_id"]), str(row["source_run_id"]))
-                    if run_key not in present:
+                for row, run_id in wanted:
+                    if (str(row["dag_id"]), run_id) not in present:
                         # Its run was not copied (the target already had a run at that logical date).
                         result.tis_without_run += 1
                         continue
-                    translated.append(translate_ti(row, run_key[1], self.target.dag_versions.get(run_key[0])))
+                    translated.append(
+                        translate_ti(row, run_id, self.target.dag_versions.get(str(row["dag_id"])))
+                    )
                 result.tis_written += self.target.insert_ignoring_existing(
                     connection, self.target.task_instance, translated
                 )
@@ -252,15 +313,21 @@ def count_history(source: MetadataDB, dag_glob: str | None, since: dt.datetime |
     """How many finished runs and their task instances a copy would read (for --dry-run)."""
     runs, tis = source.table("dag_run"), source.table("task_instance")
     condition = run_filter(runs, utc(since) if since else None)
-    if dag_glob:
-        like = dag_glob.replace("%", r"\%").replace("_", r"\_").replace("*", "%").replace("?", "_")
-        condition = and_(condition, runs.c.dag_id.like(like, escape="\\"))
+    condition = and_(condition, dag_like(runs, dag_glob))
     with source.engine.connect() as connection:
         run_count = connection.execute(select(func.count()).select_from(runs).where(condition)).scalar()
         ti_count = connection.execute(
             select(func.count()).select_from(tis.join(runs, ti_join(runs, tis))).where(condition)
         ).scalar()
     return int(run_count or 0), int(ti_count or 0)
+
+
+def dag_like(table: Table, dag_glob: str | None) -> Any:
+    """The --dags glob as SQL LIKE, so unwanted DAGs are not read at all (fnmatch re-checks exactly)."""
+    if not dag_glob or "[" in dag_glob:  # character classes have no LIKE form: filter in Python only
+        return true()
+    like = dag_glob.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    return table.c.dag_id.like(like.replace("*", "%").replace("?", "_"), escape="\\")
 
 
 def run_filter(runs: Table, since: dt.datetime | None) -> Any:

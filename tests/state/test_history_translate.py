@@ -1,0 +1,58 @@
+"""Column translation of dag runs and task instances into Airflow 3 rows (pure functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import uuid
+
+import pytest
+
+from airshift.errors import AirshiftError
+from airshift.state.history_translate import conf_json, translate_run, translate_ti
+from airshift.state.uuid7 import uuid7
+
+UTC = dt.timezone.utc
+
+
+def test_110_run_gets_type_trigger_and_run_after_from_its_id() -> None:
+    row = {"dag_id": "d", "run_id": "scheduled__2024-01-01T00:00:00+00:00", "state": "success",
+           "execution_date": "2024-01-01 00:00:00.000000", "external_trigger": False,
+           "conf": pickle.dumps({"a": [1, 2]}), "start_date": dt.datetime(2024, 1, 2)}  # fmt: skip
+    run = translate_run(row, log_template_id=3, dag_version_id=None)
+    assert run["run_type"] == "scheduled" and run["triggered_by"] == "TIMETABLE"
+    assert run["logical_date"] == dt.datetime(2024, 1, 1, tzinfo=UTC)
+    assert run["data_interval_start"] is None and run["data_interval_end"] is None
+    assert run["run_after"] == run["logical_date"] and run["conf"] == {"a": [1, 2]}
+    manual = translate_run({**row, "run_id": "my_run", "external_trigger": True}, 3, None)
+    assert (manual["run_type"], manual["triggered_by"]) == ("manual", "REST_API")
+
+
+def test_2x_run_keeps_intervals_and_maps_dataset_runs() -> None:
+    start, end = dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2024, 1, 2, tzinfo=UTC)
+    row = {"dag_id": "d", "run_id": "r", "run_type": "dataset_triggered", "execution_date": start,
+           "data_interval_start": start, "data_interval_end": end, "state": "failed", "conf": None}  # fmt: skip
+    run = translate_run(row, None, None)
+    assert run["run_type"] == "asset_triggered" and run["triggered_by"] == "ASSET"
+    assert (run["data_interval_start"], run["data_interval_end"], run["run_after"]) == (start, end, end)
+
+
+def test_conf_unpickles_plain_data_only() -> None:
+    with pytest.raises(AirshiftError, match=r"run x: conf holds a pickled uuid\.UUID"):
+        conf_json(pickle.dumps(uuid.uuid4()), "run x")
+    assert conf_json(pickle.dumps({"when": dt.datetime(2024, 1, 1)}), "r") == {"when": "2024-01-01T00:00:00"}
+    assert conf_json('{"k": 1}', "r") == {"k": 1}
+
+
+def test_task_instance_gets_uuid7_and_defaults() -> None:
+    start = dt.datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)
+    ti = translate_ti({"dag_id": "d", "task_id": "t", "state": "shutdown", "try_number": 2, "start_date": start,
+                       "max_tries": None, "pool": None}, "run", None)  # fmt: skip
+    assert ti["id"].version == 7 and ti["state"] == "failed" and ti["map_index"] == -1
+    assert (ti["pool"], ti["pool_slots"], ti["max_tries"], ti["try_number"]) == ("default_pool", 1, -1, 2)
+    assert ti["id"].int >> 80 == int(start.timestamp() * 1000)
+
+
+def test_uuid7_is_time_ordered() -> None:
+    first, second = uuid7(1_000), uuid7(2_000)
+    assert isinstance(first, uuid.UUID) and first < second and first.variant == uuid.RFC_4122
