@@ -429,7 +429,21 @@ def _context_3(task, logical, start, end, run_id):
     )
     # No supervisor to ask for XComs: an XCom not pushed yet is absent, as in 2.x with an empty DB.
     object.__setattr__(ti, "xcom_pull", _no_xcom)
-    return ti.get_template_context()
+    context = ti.get_template_context()
+    # These ask the API server for the last successful run; with no history (as 2.x with an empty DB)
+    # there is none.
+    for key in _PREVIOUS_SUCCESS:
+        if key in context:
+            context[key] = None
+    return context
+
+
+_PREVIOUS_SUCCESS = (
+    "prev_start_date_success",
+    "prev_end_date_success",
+    "prev_data_interval_start_success",
+    "prev_data_interval_end_success",
+)
 
 
 def _no_xcom(*args, **kwargs):
