@@ -30,9 +30,9 @@ def test_offsets_are_gap_free_and_duplicates_ignored(tmp_path: Path) -> None:
 def test_details_merge_before_and_after_the_event(tmp_path: Path) -> None:
     log = SqliteEventLog(tmp_path / "log.db")
     failed = task_event("a", "failed")
-    log.annotate(failed.dedup_key, {"error": "boom"})  # the listener was faster than the relay
+    log.annotate(failed.detail_key, {"error": "boom"})  # the listener was faster than the relay
     log.append([failed])
-    log.annotate(failed.dedup_key, {"hostname": "worker-1"})
+    log.annotate(failed.detail_key, {"hostname": "worker-1"})
     assert log.read(0, 10)[0].detail == {"error": "boom", "hostname": "worker-1"}
 
 
@@ -100,3 +100,20 @@ def test_bad_offset_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(AirshiftError, match=r"offsets.json is not a JSON object"):
         FileOffsetStore(path).load("x")
+
+
+def test_a_cleared_runs_repeated_untried_states_are_new_events(tmp_path: Path) -> None:
+    """A task that never starts (upstream_failed) keeps its try_number when its run is cleared and rerun;
+    the run's clear number (run_attempt) keeps the rerun's transitions from being dropped as duplicates."""
+    from airshift.events.runs import fold_run
+
+    log = SqliteEventLog(tmp_path / "log.db")
+    first = task_event("after", "upstream_failed", 0)
+    cleared = task_event("after", "none", 0, previous="upstream_failed").model_copy(update={"run_attempt": 1})
+    again = first.model_copy(update={"run_attempt": 1, "previous_state": "none"})
+    assert log.append([first, cleared, again, again]).appended == 3
+    view = fold_run("dag_a", "run_1", log.read(0, 10))
+    assert [(t.run_attempt, t.states) for t in view.tasks[0].tries] == [
+        (0, ["upstream_failed"]),
+        (1, ["none", "upstream_failed"]),
+    ]

@@ -125,7 +125,7 @@ def test_listener_only_mode_on_airflow_2(
 ) -> None:
     """No triggers (a managed Airflow): the listener's own events reach the log, best effort."""
     url, token_file, log_path = api
-    db = metadata_dbs.new("2.11.2", "sqlite")
+    db = metadata_dbs.new("2.11.2", "postgres")
     _run_push_dag(db, _airflow_env(url, token_file, tmp_path, "listener-only"))
 
     log = SqliteEventLog(log_path)

@@ -78,9 +78,9 @@ def test_concurrent_appends_get_gap_free_offsets_in_visibility_order(pg_url: str
 def test_details_and_a_consumer_with_postgres_offsets(pg_url: str) -> None:
     log = open_log(pg_url)
     failed = _event(1, 1, "failed")
-    log.annotate(failed.dedup_key, {"error": "boom"})
+    log.annotate(failed.detail_key, {"error": "boom"})
     log.append([_event(1, 1, "queued"), failed])
-    log.annotate(failed.dedup_key, {"hostname": "w1"})
+    log.annotate(failed.detail_key, {"hostname": "w1"})
     assert log.read(1, 10)[0].detail == {"error": "boom", "hostname": "w1"}
 
     offsets = open_offset_store(pg_url)

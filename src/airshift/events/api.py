@@ -184,7 +184,7 @@ def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
         if body.append:
             result = log.append([body.event])
             offset = result.last_offset if result.appended else None
-        log.annotate(body.event.dedup_key, body.detail)
+        log.annotate(body.event.detail_key, body.detail)
         return Published(offset=offset, duplicate=offset is None)
 
     return app

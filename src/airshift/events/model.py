@@ -15,7 +15,8 @@ ARTIFACT = "artifact"  # a task try published a payload / URI / file manifest (s
 TERMINAL_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
-DedupKey = tuple[str, str, str, int, int, str]
+DetailKey = tuple[str, str, str, int, int, str]  # a task try's (or run attempt's) state
+DedupKey = tuple[str, str, str, int, int, str, int]  # ... and the DAG run's clear number
 
 
 class NewEvent(BaseModel):
@@ -29,6 +30,9 @@ class NewEvent(BaseModel):
     task_id: str = ""  # "" for DAG-run events
     map_index: int = -1
     try_number: int = 0  # task try; for DAG runs the clear number (a rerun after a clear is a new try)
+    # The DAG run's clear number when the change happened. A cleared run reruns tasks that never start
+    # (upstream_failed, skipped) with an unchanged try_number; this keeps their new states new events.
+    run_attempt: int = 0
     state: str
     previous_state: str | None = None
     logical_date: str | None = None
@@ -40,6 +44,11 @@ class NewEvent(BaseModel):
 
     @property
     def dedup_key(self) -> DedupKey:
+        return (*self.detail_key, self.run_attempt)
+
+    @property
+    def detail_key(self) -> DetailKey:
+        """What supplements (error text, hostname) are attached by: the listener knows no clear number."""
         return (self.dag_id, self.run_id, self.task_id, self.map_index, self.try_number, self.state)
 
 

@@ -24,6 +24,7 @@ from airshift.events.model import (
 
 class TryView(BaseModel):
     try_number: int
+    run_attempt: int  # the DAG run's clear number: a task that never started repeats its try in a rerun
     states: list[str]
     final_state: str
     started_at: str
@@ -67,7 +68,8 @@ def fold_run(dag_id: str, run_id: str, events: Iterable[Event], now: dt.datetime
     """The status of one run from its events (in offset order)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     run_state, attempt, last_change, last_offset = NO_STATE, 0, None, 0
-    tries: dict[tuple[str, int], dict[int, TryView]] = {}
+    # (task, map index) -> (try, run attempt) -> the try, in the order the log first saw them
+    tries: dict[tuple[str, int], dict[tuple[int, int], TryView]] = {}
     artifacts: dict[tuple[str, int], dict[str, object]] = {}
     for event in events:
         last_offset = max(last_offset, event.offset)
@@ -82,10 +84,11 @@ def fold_run(dag_id: str, run_id: str, events: Iterable[Event], now: dt.datetime
             artifacts[key] = {"try_number": event.try_number, "offset": event.offset, **(event.detail or {})}
             continue
         task_tries = tries.setdefault(key, {})
-        view = task_tries.get(event.try_number)
+        view = task_tries.get((event.try_number, event.run_attempt))
         if view is None:
-            task_tries[event.try_number] = TryView(
+            task_tries[(event.try_number, event.run_attempt)] = TryView(
                 try_number=event.try_number,
+                run_attempt=event.run_attempt,
                 states=[event.state],
                 final_state=event.state,
                 started_at=event.changed_at,
@@ -97,7 +100,7 @@ def fold_run(dag_id: str, run_id: str, events: Iterable[Event], now: dt.datetime
             view.last_change_at = event.changed_at
     tasks = []
     for (task_id, map_index), by_try in sorted(tries.items()):
-        ordered = [by_try[number] for number in sorted(by_try)]
+        ordered = list(by_try.values())
         current = ordered[-1]
         terminal = current.final_state in TERMINAL_TASK_STATES
         tasks.append(

@@ -26,6 +26,7 @@ def install_statements(schema: AirflowSchema) -> list[str]:
             task_id VARCHAR(250),
             map_index INTEGER NOT NULL,
             try_number INTEGER NOT NULL,
+            run_attempt INTEGER NOT NULL DEFAULT 0,
             state VARCHAR(50),
             previous_state VARCHAR(50),
             logical_date VARCHAR(64),

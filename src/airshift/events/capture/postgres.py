@@ -34,6 +34,7 @@ def install_statements(schema: str) -> list[str]:
             task_id VARCHAR(250),
             map_index INTEGER NOT NULL,
             try_number INTEGER NOT NULL,
+            run_attempt INTEGER NOT NULL DEFAULT 0,
             state VARCHAR(50),
             previous_state VARCHAR(50),
             logical_date VARCHAR(64),
@@ -41,13 +42,15 @@ def install_statements(schema: str) -> list[str]:
         )""",
         # Why each piece: `attempt` is try_number (task) or clear_number (run; absent before 2.8 -> 0), so
         # a rerun after a clear is a new event. Updates that change neither state nor attempt (heartbeats,
-        # hostnames) write nothing. 1.10 task instances have no run_id: look it up by execution_date.
+        # hostnames) write nothing. 1.10 task instances have no run_id: look it up by execution_date. The run's
+        # clear_number (run_attempt) tells a cleared run's repeated untried states (upstream_failed) apart.
         f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $airshift$
         DECLARE
             new_row jsonb := to_jsonb(NEW);
             old_row jsonb;
             attempt_key text := CASE WHEN TG_TABLE_NAME = 'dag_run' THEN 'clear_number' ELSE 'try_number' END;
             found_run_id text := new_row->>'run_id';
+            run_attempt integer := 0;
         BEGIN
             IF TG_OP = 'UPDATE' THEN
                 old_row := to_jsonb(OLD);
@@ -61,8 +64,16 @@ def install_statements(schema: str) -> list[str]:
                  WHERE dr.dag_id = new_row->>'dag_id'
                    AND to_jsonb(dr)->>'execution_date' = new_row->>'execution_date';
             END IF;
+            IF TG_TABLE_NAME = 'dag_run' THEN
+                run_attempt := COALESCE((new_row->>'clear_number')::integer, 0);
+            ELSE
+                SELECT COALESCE((to_jsonb(dr)->>'clear_number')::integer, 0) INTO run_attempt
+                  FROM {qualified(schema, DAG_RUN)} AS dr
+                 WHERE dr.dag_id = new_row->>'dag_id' AND dr.run_id = found_run_id;
+            END IF;
             INSERT INTO {outbox}
-                (kind, dag_id, run_id, task_id, map_index, try_number, state, previous_state, logical_date)
+                (kind, dag_id, run_id, task_id, map_index, try_number, run_attempt, state, previous_state,
+                 logical_date)
             VALUES (
                 TG_TABLE_NAME,
                 new_row->>'dag_id',
@@ -70,6 +81,7 @@ def install_statements(schema: str) -> list[str]:
                 new_row->>'task_id',
                 COALESCE((new_row->>'map_index')::integer, -1),
                 COALESCE((new_row->>attempt_key)::integer, 0),
+                COALESCE(run_attempt, 0),
                 new_row->>'state',
                 old_row->>'state',
                 COALESCE(new_row->>'logical_date', new_row->>'execution_date')

@@ -10,7 +10,8 @@ from __future__ import annotations
 from airshift.events.capture.schema import ATTEMPT_COLUMN, DAG_RUN, KIND, TASK_INSTANCE, AirflowSchema
 
 OUTBOX_COLUMNS = (
-    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "previous_state", "logical_date",
+    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "run_attempt", "state", "previous_state",
+    "logical_date",
 )  # fmt: skip
 
 
@@ -36,10 +37,24 @@ def value_expressions(schema: AirflowSchema, table: str, *, update: bool, quote:
         new("task_id") if table == TASK_INSTANCE else "NULL",
         new("map_index", "-1") if table == TASK_INSTANCE else "-1",
         f"COALESCE({new(ATTEMPT_COLUMN[table], '0')}, 0)",
+        run_attempt_expression(schema, table, run_id),
         "NEW.state",
         "OLD.state" if update else "NULL",
         logical,
     ]
+
+
+def run_attempt_expression(schema: AirflowSchema, table: str, run_id: str) -> str:
+    """The DAG run's clear number (Airflow 2.8+; 0 before): for a run its own column, for a task
+    instance looked up by run id (dag_run has a unique index on (dag_id, run_id))."""
+    if "clear_number" not in schema.dag_run_columns:
+        return "0"
+    if table == DAG_RUN:
+        return "COALESCE(NEW.clear_number, 0)"
+    return (
+        f"COALESCE((SELECT dr.clear_number FROM {DAG_RUN} AS dr WHERE dr.dag_id = NEW.dag_id "
+        f"AND dr.run_id = {run_id}), 0)"
+    )
 
 
 def changed_condition(schema: AirflowSchema, table: str, *, null_safe_differs: str) -> str:

@@ -22,6 +22,7 @@ def install_statements(schema: AirflowSchema) -> list[str]:
             task_id TEXT,
             map_index INTEGER NOT NULL,
             try_number INTEGER NOT NULL,
+            run_attempt INTEGER NOT NULL DEFAULT 0,
             state TEXT,
             previous_state TEXT,
             logical_date TEXT,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from airshift.events.model import DedupKey, Event, NewEvent
+from airshift.events.model import DetailKey, Event, NewEvent
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,6 @@ class EventLog(Protocol):
 
     def last_offset(self) -> int: ...
 
-    def annotate(self, key: DedupKey, detail: dict[str, Any]) -> None:
+    def annotate(self, key: DetailKey, detail: dict[str, Any]) -> None:
         """Merge `detail` into what is known about the event with this key (it may not be logged yet)."""
         ...

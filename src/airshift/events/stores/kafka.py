@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airshift.errors import AirshiftError
-from airshift.events.model import DedupKey, Event, NewEvent
+from airshift.events.model import DetailKey, Event, NewEvent
 from airshift.events.stores import AppendResult, EventFilter, EventLog
 
 OFFSET_HEADER = "airshift-offset"
@@ -92,7 +92,7 @@ class KafkaEventLog:
     def last_offset(self) -> int:
         return self.sequencer.last_offset()
 
-    def annotate(self, key: DedupKey, detail: dict[str, Any]) -> None:
+    def annotate(self, key: DetailKey, detail: dict[str, Any]) -> None:
         self.sequencer.annotate(key, detail)
 
     def published_positions(self) -> list[int]:

@@ -18,14 +18,14 @@ from sqlalchemy.exc import DBAPIError
 
 from airshift.errors import AirshiftError
 from airshift.events.database import connect, mask, parse_url
-from airshift.events.model import DedupKey, Event, NewEvent
+from airshift.events.model import DetailKey, Event, NewEvent
 from airshift.events.stores import AppendResult, EventFilter
 from airshift.events.stores.sqlite import utc_now
 
 TABLE = "airshift_events"
 _COLUMNS = (
-    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "previous_state",
-    "logical_date", "changed_at", "source", "logged_at",
+    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "run_attempt", "state",
+    "previous_state", "logical_date", "changed_at", "source", "logged_at",
 )  # fmt: skip
 _FILTER_COLUMNS = ("dag_id", "run_id", "task_id", "state", "kind")
 _SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -36,13 +36,14 @@ _SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     task_id VARCHAR(250) NOT NULL,
     map_index INTEGER NOT NULL,
     try_number INTEGER NOT NULL,
+    run_attempt INTEGER NOT NULL,
     state VARCHAR(50) NOT NULL,
     previous_state VARCHAR(50),
     logical_date VARCHAR(64),
     changed_at VARCHAR(64) NOT NULL,
     source VARCHAR(20) NOT NULL,
     logged_at VARCHAR(64) NOT NULL,
-    UNIQUE (dag_id, run_id, task_id, map_index, try_number, state)
+    UNIQUE (dag_id, run_id, task_id, map_index, try_number, state, run_attempt)
 )"""
 _KEY_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "try_number", "state")
 _KEY = ", ".join(_KEY_COLUMNS)
@@ -92,7 +93,7 @@ class PostgresEventLog:
         params = ", ".join(f":{name}" for name in _COLUMNS)
         insert = text(
             f"INSERT INTO {TABLE} (seq, {names}) SELECT COALESCE(MAX(seq), 0) + 1, {params} FROM {TABLE} "
-            "ON CONFLICT (dag_id, run_id, task_id, map_index, try_number, state) DO NOTHING"
+            "ON CONFLICT (dag_id, run_id, task_id, map_index, try_number, state, run_attempt) DO NOTHING"
         )
         appended = 0
         try:
@@ -104,7 +105,7 @@ class PostgresEventLog:
                     added = connection.execute(insert, values).rowcount
                     appended += added
                     if added and event.detail:
-                        connection.execute(_MERGE, _merge_params(event.dedup_key, event.detail))
+                        connection.execute(_MERGE, _merge_params(event.detail_key, event.detail))
                 last = connection.exec_driver_sql(f"SELECT COALESCE(MAX(seq), 0) FROM {TABLE}").scalar()
         except DBAPIError as error:
             raise AirshiftError(f"appending to the event log in {self.path} failed: {error.orig}") from None
@@ -140,7 +141,7 @@ class PostgresEventLog:
         except DBAPIError as error:
             raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
 
-    def annotate(self, key: DedupKey, detail: dict[str, Any]) -> None:
+    def annotate(self, key: DetailKey, detail: dict[str, Any]) -> None:
         try:
             with self.engine.begin() as connection:
                 connection.execute(_MERGE, _merge_params(key, detail))
@@ -148,5 +149,5 @@ class PostgresEventLog:
             raise AirshiftError(f"writing event details in {self.path} failed: {error.orig}") from None
 
 
-def _merge_params(key: DedupKey, detail: dict[str, Any]) -> dict[str, object]:
+def _merge_params(key: DetailKey, detail: dict[str, Any]) -> dict[str, object]:
     return {**dict(zip(_KEY_COLUMNS, key, strict=True)), "detail": json.dumps(detail, sort_keys=True)}

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from airshift.errors import AirshiftError
-from airshift.events.model import DedupKey, Event, NewEvent
+from airshift.events.model import DetailKey, Event, NewEvent
 from airshift.events.stores import AppendResult, EventFilter
 
 SCHEMA_VERSION = 1
 _COLUMNS = (
-    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "previous_state",
-    "logical_date", "changed_at", "source", "logged_at",
+    "kind", "dag_id", "run_id", "task_id", "map_index", "try_number", "run_attempt", "state",
+    "previous_state", "logical_date", "changed_at", "source", "logged_at",
 )  # fmt: skip
 _FILTER_COLUMNS = ("dag_id", "run_id", "task_id", "state", "kind")
 _KEY_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "try_number", "state")
@@ -74,13 +74,14 @@ class SqliteEventLog:
                 task_id TEXT NOT NULL,
                 map_index INTEGER NOT NULL,
                 try_number INTEGER NOT NULL,
+                run_attempt INTEGER NOT NULL,
                 state TEXT NOT NULL,
                 previous_state TEXT,
                 logical_date TEXT,
                 changed_at TEXT NOT NULL,
                 source TEXT NOT NULL,
                 logged_at TEXT NOT NULL,
-                UNIQUE (dag_id, run_id, task_id, map_index, try_number, state)
+                UNIQUE (dag_id, run_id, task_id, map_index, try_number, state, run_attempt)
             )"""
         )
         connection.execute("CREATE INDEX IF NOT EXISTS events_run ON events (dag_id, run_id, seq)")
@@ -109,13 +110,13 @@ class SqliteEventLog:
                 for event in events:
                     values = (
                         event.kind, event.dag_id, event.run_id, event.task_id, event.map_index,
-                        event.try_number, event.state, event.previous_state, event.logical_date,
+                        event.try_number, event.run_attempt, event.state, event.previous_state, event.logical_date,
                         event.changed_at, event.source, logged_at,
                     )  # fmt: skip
                     added = connection.execute(sql, values).rowcount
                     appended += added
                     if added and event.detail:
-                        _merge_detail(connection, event.dedup_key, event.detail)
+                        _merge_detail(connection, event.detail_key, event.detail)
                 last = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
                 connection.execute("COMMIT")
             except BaseException:
@@ -146,7 +147,7 @@ class SqliteEventLog:
         with self._connect() as connection:
             return int(connection.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
-    def annotate(self, key: DedupKey, detail: dict[str, Any]) -> None:
+    def annotate(self, key: DetailKey, detail: dict[str, Any]) -> None:
         with self._connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -157,7 +158,7 @@ class SqliteEventLog:
                 raise
 
 
-def _merge_detail(connection: sqlite3.Connection, key: DedupKey, detail: dict[str, Any]) -> None:
+def _merge_detail(connection: sqlite3.Connection, key: DetailKey, detail: dict[str, Any]) -> None:
     """Merge into the details row of `key` (inside the caller's write transaction)."""
     where = " AND ".join(f"{name} = ?" for name in _KEY_COLUMNS)
     row = connection.execute(f"SELECT detail FROM details WHERE {where}", key).fetchone()
