@@ -12,6 +12,7 @@ from airshift.errors import AirshiftError
 from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor, load_decryptor
+from airshift.state.history import count_history
 from airshift.state.model import ALL_KINDS, SourceState
 from tests.state import shared_sources as shared
 from tests.state.airflow_envs import AirflowEnv
@@ -74,6 +75,18 @@ def test_reads_airflow_211_on_postgres(source_211_env: AirflowEnv, tmp_path: Pat
 def test_reads_airflow_110_on_sqlite(source_110_env: AirflowEnv, tmp_path: Path) -> None:
     state = _read(source_110_env.db_url, _key_file(source_110_env, tmp_path))
     _assert_matches_fixture(state, with_descriptions=False)
+
+
+def test_reads_airflow_110_on_mariadb(tmp_path: Path) -> None:
+    source = shared.source_110_mariadb()
+    state = _read(source.db_url, _key_file(source, tmp_path))
+    _assert_matches_fixture(state, with_descriptions=False)
+    db = MetadataDB(parse_db_url(source.db_url, "source"))
+    try:
+        assert count_history(db, None, None) == (3, 5)  # the backfill's runs and task instances
+        assert count_history(db, "etl_*", None) == (2, 4)
+    finally:
+        db.close()
 
 
 def test_missing_rotated_key_names_the_object(source_110_env: AirflowEnv, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from tempfile import mkdtemp
 from sqlalchemy import create_engine, text
 
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import PG_ADMIN_URL, AirflowEnv, make_env, unique_name
+from tests.state.airflow_envs import MARIADB_ADMIN_URL, PG_ADMIN_URL, AirflowEnv, make_env, unique_name
 from tests.state.source_fixtures import fill_110, fill_211, new_key
 
 
@@ -46,6 +46,29 @@ def source_110() -> AirflowEnv:
     env = make_env(runtime, home, f"sqlite:///{home / 'airflow.db'}", [new_key()])
     fill_110(env, rotated_key=new_key())
     return env
+
+
+@functools.cache
+def source_110_mariadb() -> AirflowEnv:
+    """Airflow 1.10.15 on MariaDB, as Composer 1 ran it on MySQL (database dropped at exit)."""
+    runtime = ensure_runtime("1.10.15", extra_requirements=["PyMySQL<1.2"])
+    name = unique_name("airshift_src110")
+    admin = create_engine(MARIADB_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    admin.dispose()
+    atexit.register(_drop_mariadb, name)
+    home = Path(mkdtemp(prefix="airshift-af110-mariadb-"))
+    env = make_env(runtime, home, f"mysql+pymysql://root@127.0.0.1:3306/{name}", [new_key()])
+    fill_110(env, rotated_key=new_key())
+    return env
+
+
+def _drop_mariadb(name: str) -> None:
+    admin = create_engine(MARIADB_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
 
 
 def key_file(env: AirflowEnv, folder: Path) -> Path:
