@@ -129,21 +129,25 @@ class _TargetDB:
     def _present(
         connection: Connection, table: Table, key: tuple[str, ...], rows: list[dict[str, Any]]
     ) -> int:
-        values = list({tuple(row[name] for name in key) for row in rows})
-        columns = tuple_(*(table.c[name] for name in key))
-        query = select(func.count()).select_from(table).where(columns.in_(values))
-        return int(connection.execute(query).scalar() or 0)
+        values = {tuple(row[name] for name in key) for row in rows}
+        query = select(*(table.c[name] for name in key)).where(key_superset(table, key, values))
+        return sum(1 for found in connection.execute(query) if tuple(found) in values)
 
     def existing_runs(self, connection: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         if not keys:
             return set()
         table = self.dag_run
         found = connection.execute(
-            select(table.c.dag_id, table.c.run_id).where(
-                tuple_(table.c.dag_id, table.c.run_id).in_(list(keys))
-            )
+            select(table.c.dag_id, table.c.run_id).where(key_superset(table, ("dag_id", "run_id"), keys))
         ).all()
-        return {(str(dag_id), str(run_id)) for dag_id, run_id in found}
+        return {(str(dag_id), str(run_id)) for dag_id, run_id in found} & keys
+
+
+def key_superset(table: Table, names: tuple[str, ...], keys: set[tuple[Any, ...]]) -> Any:
+    """Rows whose every key column is among the wanted values: a superset of `keys`, callers keep the
+    exact matches. One IN list per column uses the unique index on every backend; a row-value IN list
+    is planned as a scan on PostgreSQL."""
+    return and_(*(table.c[name].in_(list({key[index] for key in keys})) for index, name in enumerate(names)))
 
 
 def _encode_key(part: Any) -> Any:
@@ -259,10 +263,11 @@ class HistoryCopy:
         if not keys:
             return {}
         query = select(runs.c.dag_id, link.label("link"), runs.c.run_id).where(
-            tuple_(runs.c.dag_id, link).in_(list(keys)), self._run_filter()
+            key_superset(runs, ("dag_id", link.name), keys), self._run_filter()
         )
         with self.source.engine.connect() as connection:
-            return {(str(dag_id), key): str(run_id) for dag_id, key, run_id in connection.execute(query)}
+            found = {(str(dag_id), key): str(run_id) for dag_id, key, run_id in connection.execute(query)}
+        return {key: run_id for key, run_id in found.items() if key in keys}
 
     def copy_task_instances(self, result: HistoryResult) -> None:
         tis = self.tis
