@@ -96,7 +96,12 @@ def open_engine(url: URL, role: str, read_only: bool) -> Engine:
         mode = "ro" if read_only else "rw"
         engine = create_engine(f"sqlite:///file:{path.resolve()}?mode={mode}&uri=true")
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, object] = {}
+    if url.get_driver_name() == "psycopg":
+        # No server-side prepared statements: a generic plan for "IN (5000 parameters)" filters row by
+        # row (seconds per batch); a custom plan hashes the list or uses the index (milliseconds).
+        connect_args["prepare_threshold"] = None
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if read_only and url.get_backend_name() == "postgresql":
 
         @event.listens_for(engine, "connect")
