@@ -70,7 +70,7 @@ def test_migrated_golden_dags_load_in_real_airflow(
         if any(p.category == "required" and not p.fixed for p in report.problems)
     }
     manual = GOLDEN / "manual" / f"target-{target}" / source
-    overlays = sorted(manual.rglob("*.py")) if manual.exists() else []
+    overlays = sorted(p for p in manual.rglob("*") if p.is_file()) if manual.exists() else []
     assert {p.name for p in overlays} == flagged
     for overlay in overlays:
         shutil.copyfile(overlay, out / overlay.relative_to(manual))

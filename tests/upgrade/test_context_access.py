@@ -162,3 +162,22 @@ def test_a_read_in_a_task_nested_in_a_dag_function_is_reported_once() -> None:
         "pipeline()\n"
     )
     assert codes(run(source, select=("AS701",), fix=False)) == ["AS701"]
+
+
+def test_next_ds_in_python_on_an_asset_scheduled_dag_is_reported() -> None:
+    from tests.upgrade.conftest import run
+
+    source = (
+        "from airflow.decorators import dag, task\n"
+        "from airflow.datasets import Dataset\n\n"
+        '@dag(schedule=Dataset("s3://a") | Dataset("s3://b"))\n'
+        "def pipeline():\n"
+        "    @task\n"
+        "    def show(**context):\n"
+        '        return context["next_ds"], context["execution_date"]\n'
+        "    show()\n\n"
+        "pipeline()\n"
+    )
+    result = run(source, select=("AS701",))
+    assert 'return context["next_ds"], context["logical_date"]' in result.text
+    assert any("asset-scheduled" in f.message and not f.fixed for f in result.findings)

@@ -183,3 +183,58 @@ def test_templates_using_airflow_or_user_filters_and_tests_are_still_read() -> N
     assert rewrite.text == (
         "{{ logical_date | ds }} {{ (data_interval_end | ds) | my_filter }} {% if ds is weekend %}{% endif %}"
     )
+
+
+def test_next_and_prev_on_an_asset_scheduled_dag_are_reported_not_rewritten() -> None:
+    # Airflow 2 rendered them None on asset-triggered runs: data_interval_end would be a date.
+    from tests.upgrade.conftest import codes, run
+
+    source = (
+        "from airflow import DAG\n"
+        "from airflow.datasets import Dataset\n"
+        "from airflow.operators.bash import BashOperator\n\n"
+        'with DAG("d", schedule=[Dataset("s3://a")]) as dag:\n'
+        '    BashOperator(task_id="t", bash_command="{{ next_ds }} {{ prev_ds }} {{ execution_date }}")\n'
+    )
+    result = run(source, select=("AS601",))
+    assert 'bash_command="{{ next_ds }} {{ prev_ds }} {{ logical_date }}"' in result.text
+    assert codes(result).count("AS601") == 3
+    assert sum("asset-scheduled" in f.message for f in result.findings) == 2
+
+
+def test_templates_reaching_an_operator_through_a_loop_over_a_module_collection() -> None:
+    from tests.upgrade.conftest import assert_fix
+
+    assert_fix(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        CHECKS = {"fresh": "check --since {{ yesterday_ds }}"}
+        STEPS = ["run {{ tomorrow_ds }}"]
+        NAMES = {"{{ next_ds }}": "the values of NAMES are never rendered"}
+        with DAG("d", schedule="@daily"):
+            for name, command in CHECKS.items():
+                BashOperator(task_id=name, bash_command=command)
+            for step in STEPS:
+                BashOperator(task_id="s", bash_command=step)
+            for key in NAMES:
+                BashOperator(task_id="k", bash_command=key)
+        """,
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        CHECKS = {"fresh": "check --since {{ macros.ds_add(ds, -1) }}"}
+        STEPS = ["run {{ macros.ds_add(ds, 1) }}"]
+        NAMES = {"{{ next_ds }}": "the values of NAMES are never rendered"}
+        with DAG("d", schedule="@daily"):
+            for name, command in CHECKS.items():
+                BashOperator(task_id=name, bash_command=command)
+            for step in STEPS:
+                BashOperator(task_id="s", bash_command=step)
+            for key in NAMES:
+                BashOperator(task_id="k", bash_command=key)
+        """,
+        select=("AS601",),
+    )

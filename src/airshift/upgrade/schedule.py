@@ -96,6 +96,8 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
             value = value.args[0]  # the same schedule, written out by AS801/AS803
     if isinstance(value, ast.Name):
         value = module_constant(ctx, value.id) or value
+    if _is_asset_schedule(value):
+        return Schedule(None, ctx.segment(value), assets=True)
     if isinstance(value, ast.Constant) and value.value is None:
         return Schedule(None, "None", manual_only=ctx.source_version in ("1.10", "2"))
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -109,6 +111,21 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     if delta is not None:
         return Schedule(delta, f"every {delta}")
     return Schedule(None, ctx.segment(value))
+
+
+_ASSET_CLASSES = ("Dataset", "Asset", "DatasetAll", "DatasetAny", "AssetAll", "AssetAny")
+
+
+def _is_asset_schedule(value: ast.expr) -> bool:
+    """schedule=[Dataset(...), ...], Dataset(...) & Dataset(...), AssetAny(...), ..."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return bool(value.elts)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.BitAnd, ast.BitOr)):
+        return True
+    if isinstance(value, ast.Call):
+        name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        return name in _ASSET_CLASSES
+    return False
 
 
 def module_constant(ctx: FileContext, name: str) -> ast.expr | None:

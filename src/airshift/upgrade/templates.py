@@ -69,6 +69,9 @@ RENAMED_ATTRIBUTES: dict[tuple[str, str], str] = {
     ("task_instance", "execution_date"): "logical_date",
 }
 REMOVED_NAMES = frozenset({*FIXED, *SCHEDULE_RELATIVE, *NO_EQUIVALENT})
+NONE_ON_ASSET_RUNS = frozenset(
+    {"next_ds", "next_ds_nodash", "next_execution_date", "prev_ds", "prev_ds_nodash", "prev_execution_date"}
+)
 # Context variables holding a datetime. Printed as they are (`{{ execution_date }}`), Airflow 1.10's
 # pendulum 1 wrote ISO 8601 with a "T"; pendulum 3 (Airflow 2.11, 3.x) writes a space. `| ts` (isoformat)
 # keeps the 1.10 text.
@@ -86,6 +89,9 @@ class Schedule:
     # schedule=None on 1.10/2.x: every run is triggered, and for a triggered run those versions set the
     # previous execution date to the run's own logical date, so prev_ds is ds.
     manual_only: bool = False
+    # schedule=[Dataset(...)] (or an asset expression): Airflow 2 rendered next_* and prev_* as None for
+    # asset-triggered runs, which Airflow 3 has no name for.
+    assets: bool = False
 
 
 @dataclass
@@ -216,6 +222,15 @@ def rewrite_template(
             continue
         if value == "triggering_dataset_events" and target < (3, 0):
             continue  # triggering_asset_events only exists from Airflow 3.0
+        if schedule is not None and schedule.assets and value in NONE_ON_ASSET_RUNS:
+            result.problems.append(
+                (
+                    start,
+                    f"`{value}` was None on this asset-scheduled DAG's runs (Airflow 2 has no next or previous "
+                    "schedule for them); Airflow 3 has no such variable: replace it by hand",
+                )
+            )
+            continue
         if value in FIXED:
             replacement = FIXED[value].replace("'", quote)
         elif value in SCHEDULE_RELATIVE:

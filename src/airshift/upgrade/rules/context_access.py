@@ -18,7 +18,7 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.calls import default_args_dicts, local_operator_classes
 from airshift.upgrade.schedule import file_schedule
-from airshift.upgrade.templates import Schedule
+from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
 from airshift.upgrade.versions import at_least
 
 CONTEXT_KEY = RuleMeta(
@@ -192,6 +192,15 @@ class ContextAccess:
                 name = _dict_name(node.value, info)
                 key = _string(node.slice)
                 if name is None or key is None or key not in REMOVED_KEYS:
+                    continue
+                if schedule is not None and schedule.assets and key in NONE_ON_ASSET_RUNS:
+                    yield ctx.finding(
+                        CONTEXT_KEY,
+                        node,
+                        f'context["{key}"] was None on this asset-scheduled DAG\'s runs; Airflow 3 has no '
+                        "such key: replace it by hand",
+                        category=category,
+                    )
                     continue
                 if (key in RENAMED_KEYS and ctx.target >= (3, 0)) or (
                     key in RENAMED_KEYS and key != "triggering_dataset_events"

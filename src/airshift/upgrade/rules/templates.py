@@ -109,6 +109,37 @@ class TemplateVariables:
                     and statement.targets[0].id == node.id
                 ):
                     yield from self._strings(ctx, statement.value)
+            yield from self._loop_strings(ctx, node.id)
+
+    def _loop_strings(self, ctx: FileContext, name: str) -> Iterator[ast.Constant]:
+        """A loop variable over a module-level collection: `for name, sql in CHECKS.items(): Op(sql=sql)`
+        renders every value of CHECKS."""
+        if "for " not in ctx.text:
+            return
+        for loop in (n for n in ast.walk(ctx.tree) if isinstance(n, ast.For)):
+            target, iterable = loop.target, loop.iter
+            method = None
+            if (
+                isinstance(iterable, ast.Call)
+                and isinstance(iterable.func, ast.Attribute)
+                and not iterable.args
+            ):
+                method, iterable = iterable.func.attr, iterable.func.value
+            if not isinstance(iterable, ast.Name) or iterable.id == name:
+                continue
+            takes_values = (
+                method == "items"
+                and isinstance(target, ast.Tuple)
+                and len(target.elts) == 2
+                and isinstance(target.elts[1], ast.Name)
+                and target.elts[1].id == name
+            ) or (
+                isinstance(target, ast.Name)
+                and target.id == name
+                and (method == "values" or (method is None and not _is_module_dict(ctx, iterable.id)))
+            )
+            if takes_values:
+                yield from self._strings(ctx, ast.Name(id=iterable.id, ctx=ast.Load()))
 
     def _inline(self, ctx: FileContext, string: ast.Constant, schedule: Schedule | None) -> Iterator[Finding]:
         value = string.value
@@ -199,6 +230,16 @@ class TemplateVariables:
                     "it fails on the target",
                     category=Category.BEHAVIOUR,
                 )
+
+
+def _is_module_dict(ctx: FileContext, name: str) -> bool:
+    """Iterating a dict gives its keys, not the values a loop over a list gives."""
+    return any(
+        isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+        and isinstance(statement.value, (ast.Dict, ast.DictComp))
+        for statement in ctx.tree.body
+    )
 
 
 def _iso(ctx: FileContext) -> bool:

@@ -300,10 +300,24 @@ def _run_for(dag, logical_request):
     return info.logical_date, interval.start, interval.end
 
 
+def _only_triggered(dag):
+    """A DAG without a schedule only ever has triggered (manual) runs, so render it as one: 1.10/2.x give
+    a triggered run different values (prev_ds and next_ds are its own ds)."""
+    if dag is None:
+        return False
+    timetable = getattr(dag, "timetable", None)
+    if timetable is not None:
+        return type(timetable).__name__ == "NullTimetable"
+    return getattr(dag, "schedule_interval", "") is None
+
+
 def _context_110(task, logical, run_id):
-    from airflow.models import TaskInstance
+    from airflow.models import DagRun, TaskInstance
 
     ti = TaskInstance(task, logical)
+    if _only_triggered(task.dag):
+        dag_run = DagRun(dag_id=task.dag.dag_id, run_id=run_id, execution_date=logical, external_trigger=True)
+        ti.get_dagrun = lambda session=None: dag_run  # no DB to read the run from
     context = ti.get_template_context()
     context["run_id"] = run_id
     return context
@@ -379,9 +393,10 @@ def _dag_run_2(task, logical, start, end, run_id):
     try:
         from airflow.utils.types import DagRunType
 
-        kwargs["run_type"] = DagRunType.SCHEDULED
+        kwargs["run_type"] = DagRunType.MANUAL if _only_triggered(task.dag) else DagRunType.SCHEDULED
     except ImportError:
         pass
+    kwargs["external_trigger"] = _only_triggered(task.dag)
     dag_run = DagRun(**kwargs)
     dag_run.dag = task.dag
     return dag_run
@@ -404,7 +419,7 @@ def _context_3(task, logical, start, end, run_id):
             "run_after": end or logical,
             "start_date": logical,
             "end_date": None,
-            "run_type": "scheduled",
+            "run_type": "manual" if _only_triggered(task.dag) else "scheduled",
             "state": "running",
             "conf": {},
             "consumed_asset_events": [],

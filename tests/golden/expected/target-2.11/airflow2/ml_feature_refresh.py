@@ -64,7 +64,7 @@ def ml_feature_refresh():
         slack_webhook_conn_id="slack_ml",
         message=(
             "Churn features for {{ ds }} are ready "
-            "(previous build {{ prev_ds_nodash }}, next {{ data_interval_end | ds_nodash }})."
+            "(previous build {{ prev_ds_nodash }}, next {{ next_ds_nodash }})."
         ),
         trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
     )

@@ -21,7 +21,7 @@ CHECKS = {
     "orders_not_empty": "SELECT 1/COUNT(*) FROM dw.orders WHERE load_date = '{{ ds }}'",
     "no_negative_amounts": "SELECT 1/(1 - SIGN(COUNT(*))) FROM dw.orders WHERE amount < 0",
     "customers_fresh": (
-        "SELECT 1/COUNT(*) FROM dw.customers WHERE updated_at >= '{{ yesterday_ds }}'"
+        "SELECT 1/COUNT(*) FROM dw.customers WHERE updated_at >= '{{ macros.ds_add(ds, -1) }}'"
     ),
 }
 

@@ -32,17 +32,17 @@ dag = DAG(
 )
 
 
-def compute_entity_revenue(ds, next_ds, **kwargs):
+def compute_entity_revenue(ds, data_interval_end, **kwargs):
     """Revenue per entity for [ds, next_ds); the BigQuery hook is called directly from the task."""
     hook = BigQueryHook(gcp_conn_id="google_cloud_default", use_legacy_sql=False)
     df = hook.get_pandas_df(
         "SELECT legal_entity, SUM(net_amount) AS revenue "
         "FROM `acme-finance.ledger.journal_lines` "
         "WHERE posting_date >= '{}' AND posting_date < '{}' "
-        "AND legal_entity IN UNNEST({}) GROUP BY legal_entity".format(ds, next_ds, LEGAL_ENTITIES)
+        "AND legal_entity IN UNNEST({}) GROUP BY legal_entity".format(ds, data_interval_end.strftime("%Y-%m-%d"), LEGAL_ENTITIES)
     )
     totals = {row.legal_entity: float(row.revenue) for row in df.itertuples()}
-    kwargs["ti"].log.info("Month %s closed with %d entities", kwargs["execution_date"], len(totals))
+    kwargs["ti"].log.info("Month %s closed with %d entities", kwargs["logical_date"], len(totals))
     return totals
 
 
@@ -50,7 +50,7 @@ def store_audit_snapshot(**context):
     totals = context["ti"].xcom_pull(task_ids="compute_entity_revenue")
     hook = BigQueryHook(gcp_conn_id="google_cloud_default", use_legacy_sql=False)
     rows = [
-        {"period_start": context["ds"], "period_end": context["next_ds"], "entity": k, "revenue": v}
+        {"period_start": context["ds"], "period_end": context["data_interval_end"].strftime("%Y-%m-%d"), "entity": k, "revenue": v}
         for k, v in sorted(totals.items())
     ]
     hook.insert_all(
@@ -89,7 +89,7 @@ trigger_distribution = TriggerDagRunOperator(
         "previous_period": "{{ prev_ds_nodash }}",
         "totals": "{{ ti.xcom_pull(task_ids='compute_entity_revenue') }}",
     },
-    execution_date="{{ execution_date }}",
+    execution_date="{{ logical_date | ts }}",
     dag=dag,
 )
 

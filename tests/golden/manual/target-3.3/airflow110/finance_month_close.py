@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Variable
+from airflow.sdk import CronDataIntervalTimetable, DAG, Variable
 
 from common.helpers import default_args_for
 
@@ -25,23 +25,23 @@ default_args.update({"start_date": datetime(2019, 1, 1), "sla": timedelta(hours=
 dag = DAG(
     dag_id="finance_month_close",
     default_args=default_args,
-    schedule="@monthly",
+    schedule=CronDataIntervalTimetable("@monthly", timezone="UTC"),
     catchup=False,
     max_active_runs=1,
 )
 
 
-def compute_entity_revenue(ds, next_ds, **kwargs):
+def compute_entity_revenue(ds, data_interval_end, **kwargs):
     """Revenue per entity for [ds, next_ds); the BigQuery hook is called directly from the task."""
     hook = BigQueryHook(gcp_conn_id="google_cloud_default", use_legacy_sql=False)
     df = hook.get_pandas_df(
         "SELECT legal_entity, SUM(net_amount) AS revenue "
         "FROM `acme-finance.ledger.journal_lines` "
         "WHERE posting_date >= '{}' AND posting_date < '{}' "
-        "AND legal_entity IN UNNEST({}) GROUP BY legal_entity".format(ds, next_ds, LEGAL_ENTITIES)
+        "AND legal_entity IN UNNEST({}) GROUP BY legal_entity".format(ds, data_interval_end.strftime("%Y-%m-%d"), LEGAL_ENTITIES)
     )
     totals = {row.legal_entity: float(row.revenue) for row in df.itertuples()}
-    kwargs["ti"].log.info("Month %s closed with %d entities", kwargs["execution_date"], len(totals))
+    kwargs["ti"].log.info("Month %s closed with %d entities", kwargs["logical_date"], len(totals))
     return totals
 
 
@@ -49,7 +49,7 @@ def store_audit_snapshot(**context):
     totals = context["ti"].xcom_pull(task_ids="compute_entity_revenue")
     hook = BigQueryHook(gcp_conn_id="google_cloud_default", use_legacy_sql=False)
     rows = [
-        {"period_start": context["ds"], "period_end": context["next_ds"], "entity": k, "revenue": v}
+        {"period_start": context["ds"], "period_end": context["data_interval_end"].strftime("%Y-%m-%d"), "entity": k, "revenue": v}
         for k, v in sorted(totals.items())
     ]
     hook.insert_all(
@@ -85,10 +85,10 @@ trigger_distribution = TriggerDagRunOperator(
     # Manual step for AS309: the payload callable became a templated conf.
     conf={
         "period": "{{ ds }}",
-        "previous_period": "{{ prev_ds_nodash }}",
+        "previous_period": "{{ (data_interval_start - macros.dateutil.relativedelta.relativedelta(months=1)) | ds_nodash }}",
         "totals": "{{ ti.xcom_pull(task_ids='compute_entity_revenue') }}",
     },
-    logical_date="{{ execution_date }}",
+    logical_date="{{ logical_date | ts }}",
     dag=dag,
 )
 

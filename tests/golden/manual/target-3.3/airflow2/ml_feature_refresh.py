@@ -62,7 +62,7 @@ def ml_feature_refresh():
         slack_webhook_conn_id="slack_ml",
         message=(
             "Churn features for {{ ds }} are ready "
-            "(previous build {{ (prev_data_interval_start_success or logical_date) | ds_nodash }}, next {{ data_interval_end | ds_nodash }})."
+            "(previous build {{ (prev_data_interval_start_success or logical_date) | ds_nodash }})."
         ),
         trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
     )

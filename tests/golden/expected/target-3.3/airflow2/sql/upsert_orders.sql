@@ -5,4 +5,4 @@ FROM staging.orders_{{ ds_nodash }}
 ON CONFLICT (order_id) DO UPDATE
   SET amount = EXCLUDED.amount,
       load_date = EXCLUDED.load_date;
--- window: {{ data_interval_start }} .. {{ data_interval_end }} (was {{ logical_date }} .. {{ data_interval_end }})
+-- window: {{ data_interval_start }} .. {{ data_interval_end }} (was {{ logical_date }} .. {{ next_execution_date }})

@@ -62,7 +62,7 @@ class GcsPartitionCheckOperator(BaseOperator):
         hook = GCSHook(gcp_conn_id=self.google_cloud_storage_conn_id)
         objects = hook.list(self.bucket, prefix=self.prefix)
         self.log.info("Found %d objects under gs://%s/%s for %s",
-                      len(objects), self.bucket, self.prefix, context["execution_date"])
+                      len(objects), self.bucket, self.prefix, context["logical_date"])
         if len(objects) < self.min_objects:
             raise AirflowException(
                 "Partition gs://{}/{} is incomplete: {} < {}".format(
