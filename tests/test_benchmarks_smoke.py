@@ -45,3 +45,17 @@ def test_corpus_parses_and_measurement_runs(bench: tuple[ModuleType, ModuleType]
     assert all(len(m.runs) == 1 for m in results.rows)
     assert "FAILED" not in " ".join(m.note for m in results.rows)
     assert "| floor: read + ast.parse |" in run.render_markdown(results, stats)
+
+
+def test_the_one_command_knows_every_benchmark_script() -> None:
+    # benchmarks/all.py is the one command that runs them all: a new *_bench.py must be listed there.
+    import importlib.util
+
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    spec = importlib.util.spec_from_file_location("benchmarks_all", folder / "all.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    listed = set(module.BENCHMARKS.values())
+    present = {p.name for p in folder.glob("*_bench.py")} | {"run.py"}
+    assert listed == present
