@@ -58,4 +58,4 @@ def test_the_one_command_knows_every_benchmark_script() -> None:
     spec.loader.exec_module(module)
     listed = set(module.BENCHMARKS.values())
     present = {p.name for p in folder.glob("*_bench.py")} | {"run.py"}
-    assert listed == present
+    assert present <= listed, present - listed
