@@ -311,13 +311,27 @@ def _only_triggered(dag):
     return getattr(dag, "schedule_interval", "") is None
 
 
+_STORED_RUNS = set()
+
+
 def _context_110(task, logical, run_id):
     from airflow.models import DagRun, TaskInstance
 
     ti = TaskInstance(task, logical)
-    if _only_triggered(task.dag):
-        dag_run = DagRun(dag_id=task.dag.dag_id, run_id=run_id, execution_date=logical, external_trigger=True)
-        ti.get_dagrun = lambda session=None: dag_run  # no DB to read the run from
+    if _only_triggered(task.dag) and (task.dag.dag_id, run_id) not in _STORED_RUNS:
+        # 1.10 reads the run from the database while building the context: store the triggered run in
+        # the probe's throwaway database, once per DAG.
+        from airflow.settings import Session
+
+        session = Session()
+        try:
+            session.add(
+                DagRun(dag_id=task.dag.dag_id, run_id=run_id, execution_date=logical, external_trigger=True)
+            )
+            session.commit()
+        finally:
+            session.close()
+        _STORED_RUNS.add((task.dag.dag_id, run_id))
     context = ti.get_template_context()
     context["run_id"] = run_id
     return context
