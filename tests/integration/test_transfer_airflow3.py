@@ -127,8 +127,7 @@ def test_110_database_conflicts_then_overwrite(target: Target, ledger: Path, tmp
 def test_export_files_to_airflow3(target: Target, tmp_path: Path) -> None:
     source = shared.source_211()
     files = {kind: tmp_path / f"{kind}.json" for kind in ("variables", "pools", "connections")}
-    for kind, path in files.items():
-        source.cli(kind, "export", str(path))
+    source.cli_batch([[kind, "export", str(path)] for kind, path in files.items()])
     args = [item for path in files.values() for item in ("--from", str(path))]
     done = transfer(target, tmp_path / "ledger.sqlite", *args, "--on-conflict", "overwrite")
     assert done.exit_code == 0, done.output

@@ -140,8 +140,7 @@ def airflow3_target(home: Path) -> Iterator[Target]:
             }
         )
         (env.dags_folder / "dags.py").write_text(DAGS_3, encoding="utf-8")
-        env.cli("db", "migrate")
-        env.cli("dags", "reserialize")
+        env.cli_batch([["db", "migrate"], ["dags", "reserialize"]])
         log = home / "api-server.log"
         with log.open("wb") as sink:
             process = subprocess.Popen(
