@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import shutil
 from pathlib import Path
 from tempfile import mkdtemp
 
@@ -33,6 +34,7 @@ def source_211() -> AirflowEnv:
     admin.dispose()
     atexit.register(_drop_database, name)
     home = Path(mkdtemp(prefix="airshift-af211-"))
+    atexit.register(shutil.rmtree, home, True)
     env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
     fill_211(env, rotated_key=new_key())
     return env
@@ -43,6 +45,7 @@ def source_110() -> AirflowEnv:
     """Airflow 1.10.15 on SQLite."""
     runtime = ensure_runtime("1.10.15")
     home = Path(mkdtemp(prefix="airshift-af110-"))
+    atexit.register(shutil.rmtree, home, True)
     env = make_env(runtime, home, f"sqlite:///{home / 'airflow.db'}", [new_key()])
     fill_110(env, rotated_key=new_key())
     return env
@@ -59,6 +62,7 @@ def source_110_mariadb() -> AirflowEnv:
     admin.dispose()
     atexit.register(_drop_mariadb, name)
     home = Path(mkdtemp(prefix="airshift-af110-mariadb-"))
+    atexit.register(shutil.rmtree, home, True)
     env = make_env(runtime, home, f"mysql+pymysql://root@127.0.0.1:3306/{name}", [new_key()])
     fill_110(env, rotated_key=new_key())
     return env
