@@ -32,29 +32,14 @@ _COLLECTION: dict[str, tuple[str, str, str]] = {
 
 
 def content(obj: StateObject) -> dict[str, Any]:
-    """The full content of an object (secrets revealed) for fingerprints only; never printed."""
-    if isinstance(obj, Variable):
-        return {"key": obj.key, "value": obj.value.reveal(), "description": obj.description}
+    """The full content of an object (secrets revealed) for fingerprints only; never printed. The same
+    fields as the request body, with the connection id under the name the ledger has always used."""
+    if not isinstance(obj, (Variable, Connection, Pool)):
+        return {"dag_id": obj.dag_id, "is_paused": obj.is_paused}
+    body = request_body(obj)
     if isinstance(obj, Connection):
-        return {
-            "conn_id": obj.conn_id,
-            "conn_type": obj.conn_type,
-            "host": obj.host,
-            "schema": obj.schema,
-            "login": obj.login,
-            "password": obj.password.reveal() if obj.password else None,
-            "port": obj.port,
-            "extra": obj.extra.reveal() if obj.extra else None,
-            "description": obj.description,
-        }
-    if isinstance(obj, Pool):
-        return {
-            "name": obj.name,
-            "slots": obj.slots,
-            "description": obj.description,
-            "include_deferred": obj.include_deferred,
-        }
-    return {"dag_id": obj.dag_id, "is_paused": obj.is_paused}
+        body = {"conn_id": body.pop("connection_id"), **body}
+    return body
 
 
 def request_body(obj: StateObject) -> dict[str, Any]:
