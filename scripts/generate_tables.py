@@ -22,7 +22,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1173,25 +1173,47 @@ def _deprecation_strings(tree: ast.Module, name: str) -> list[str] | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_generator(
+    argv: list[str] | None,
+    description: str | None,
+    output: Path,
+    build: Callable[[Fetcher], tuple[dict[str, Any], str]],
+    counts: Callable[[dict[str, Any]], str],
+) -> int:
+    """The command line both table generators share: options, wheel cache, writing the JSON, the report.
+    `build` returns the data and its printed summary; `counts` describes the written file."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--offline", action="store_true", help="use only wheels already in the cache")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="wheel cache (outside the repo)")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--output", type=Path, default=output)
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
-    generator = Generator(Fetcher(args.cache, args.offline))
-    data = generator.build()
+    data, summary = build(Fetcher(args.cache, args.offline))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    print(generator.summary())
-    print(
-        f"wrote {args.output} ({len(data['moves'])} moves, {len(data['modules'])} modules, "
-        f"{len(data['providers'])} provider names)"
-    )
+    print(summary)
+    print(f"wrote {args.output} ({counts(data)})")
     return 0
+
+
+def _build(fetcher: Fetcher) -> tuple[dict[str, Any], str]:
+    generator = Generator(fetcher)
+    data = generator.build()
+    return data, generator.summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_generator(
+        argv,
+        __doc__,
+        OUTPUT,
+        _build,
+        lambda data: (
+            f"{len(data['moves'])} moves, {len(data['modules'])} modules, {len(data['providers'])} provider names"
+        ),
+    )
 
 
 if __name__ == "__main__":

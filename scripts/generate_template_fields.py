@@ -18,7 +18,6 @@ Run `python scripts/generate_template_fields.py` (add `--offline` to use only th
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import re
@@ -35,13 +34,13 @@ from generate_tables import (
     AIRFLOW_110,
     AIRFLOW_211,
     CORE_3X,
-    DEFAULT_CACHE,
     REPO,
     Env,
     Fetcher,
     ModuleInfo,
     Wheel,
     _resolve_relative,
+    run_generator,
 )
 
 OUTPUT = REPO / "src" / "airshift" / "upgrade" / "tables" / "template_fields.json"
@@ -887,22 +886,14 @@ class Generator:
         return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--offline", action="store_true", help="use only wheels already in the cache")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="wheel cache (outside the repo)")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    args = parser.parse_args(argv)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    generator = Generator(Fetcher(args.cache, args.offline))
+def _build(fetcher: Fetcher) -> tuple[dict[str, Any], str]:
+    generator = Generator(fetcher)
     data = generator.build()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    print(generator.summary())
-    print(f"wrote {args.output} ({len(data['classes'])} classes)")
-    return 0
+    return data, generator.summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_generator(argv, __doc__, OUTPUT, _build, lambda data: f"{len(data['classes'])} classes")
 
 
 if __name__ == "__main__":
