@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.rules.calls import is_dag_call, keyword
+from airshift.upgrade.rules.calls import callee_last, is_dag_call, keyword
 from airshift.upgrade.templates import Schedule
 
 PRESET_PERIODS: dict[str, dt.timedelta | None] = {
@@ -90,10 +90,9 @@ def schedule_of(ctx: FileContext, call: ast.Call) -> Schedule:
     value = schedule_argument(call)
     if value is None:
         return _DEFAULT if ctx.source_version in ("1.10", "2") else Schedule(None, "no schedule")
-    if isinstance(value, ast.Call) and value.args:
-        last = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
-        if last in ("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"):
-            value = value.args[0]  # the same schedule, written out by AS801/AS803
+    written_out = ("CronDataIntervalTimetable", "DeltaDataIntervalTimetable")
+    if isinstance(value, ast.Call) and value.args and callee_last(value) in written_out:
+        value = value.args[0]  # the same schedule, written out by AS801/AS803
     if isinstance(value, ast.Name):
         value = module_constant(ctx, value.id) or value
     if _is_asset_schedule(value):
@@ -123,8 +122,7 @@ def _is_asset_schedule(value: ast.expr) -> bool:
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.BitAnd, ast.BitOr)):
         return True
     if isinstance(value, ast.Call):
-        name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
-        return name in _ASSET_CLASSES
+        return callee_last(value) in _ASSET_CLASSES
     return False
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_items
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.calls import (
+    callee_last,
     default_args_dicts,
     is_dag_call,
     is_operator_call,
@@ -189,9 +190,7 @@ def _category(change: Change, ctx: FileContext) -> Category:
 
 
 def _is_trigger_dagrun(ctx: FileContext, call: ast.Call) -> bool:
-    func = call.func
-    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return last == "TriggerDagRunOperator"
+    return callee_last(call) == "TriggerDagRunOperator"
 
 
 class ArgumentChanges:

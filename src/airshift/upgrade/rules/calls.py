@@ -23,11 +23,15 @@ DAG_CLASSES = frozenset(
 )
 
 
+def callee_last(call: ast.Call) -> str:
+    """The last identifier of what a call calls: `Op` for `Op(...)` and `mod.Op(...)`, else ""."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
 def callee_name(ctx: FileContext, call: ast.Call) -> tuple[str | None, str]:
     """(qualified name through imports or None, the last identifier) of what a call calls."""
-    func = call.func
-    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return ctx.imports.qualified(func), last
+    return ctx.imports.qualified(call.func), callee_last(call)
 
 
 def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import default_args_dicts, local_operator_classes
+from airshift.upgrade.rules.calls import callee_last, default_args_dicts, local_operator_classes
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
 from airshift.upgrade.versions import at_least
@@ -144,10 +144,8 @@ class ContextAccess:
         for call in ctx.nodes.calls:
             for item in call.keywords:
                 if item.arg == "python_callable":
-                    func = call.func
-                    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                     # 1.10's TriggerDagRunOperator called python_callable(context, dag_run_obj).
-                    trigger = last == "TriggerDagRunOperator"
+                    trigger = callee_last(call) == "TriggerDagRunOperator"
                     for function in named(item.value):
                         add(function, by_keyword=not trigger, positional=0 if trigger else None)
                 elif item.arg in CALLBACKS:
