@@ -44,7 +44,7 @@ def main() -> None:
 
     Anything else is a bug in airshift: the user gets one line naming it (the traceback only with
     AIRSHIFT_DEBUG=1, since tracebacks can quote values), still exit code 2, never a wall of frames."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     try:
         app()
     except AirshiftError as error:

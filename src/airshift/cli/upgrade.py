@@ -207,7 +207,7 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
 
     assert isinstance(found, Discovery)
     total = len(found.python)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     if total < PROGRESS_FROM or not err.is_terminal:
         return run(found, options)
     with Progress(

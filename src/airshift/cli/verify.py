@@ -73,7 +73,7 @@ def snapshot(
     if not dags.is_dir():
         raise AirshiftError(f"{dags} is not a DAG folder")
     extras = list(with_ or []) + (read_requirements_file(requirements) if requirements else [])
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     with err.status(f"Airflow {airflow}: preparing runtime") as status:
         runtime = ensure_runtime(
             airflow, python=python, extra_requirements=extras, cache_dir=cache_dir, log=status.update
@@ -146,7 +146,7 @@ def run_verify(
         run=list(run or []),
         cache_dir=cache_dir,
     )
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     with err.status("verify: preparing runtimes") as status:
         result = verify(options, log=status.update)
     write_report(result, fmt, output)
@@ -263,7 +263,7 @@ def fix_and_verify(
         code = run_fix()
         if code == 2:
             return code
-        Console(stderr=True, highlight=False).print(
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"verifying {migrated} (Airflow {target_release}) against the original (Airflow {source_release})"
         )
         return run_verify(original, migrated, source_release, target_release)
