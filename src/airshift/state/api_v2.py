@@ -35,24 +35,7 @@ class ApiV2Client:
     ) -> ApiV2Client:
         """Exchange a user name and password for a JWT at `/auth/token` (simple or FAB auth manager)."""
         base = normalize_base_url(base_url)
-        try:
-            response = httpx.post(
-                f"{base}/auth/token",
-                json={"username": username, "password": password.reveal()},
-                verify=verify,
-                timeout=60.0,
-            )
-        except httpx.HTTPError as error:
-            raise AirshiftError(f"cannot reach the target API server {base}: {error}") from None
-        if response.status_code not in (200, 201):
-            raise AirshiftError(
-                f"login to {base}/auth/token as {username!r} failed: HTTP {response.status_code}"
-                + (" (wrong user name or password)" if response.status_code in (401, 403) else "")
-            )
-        token = response.json().get("access_token")
-        if not isinstance(token, str) or not token:
-            raise AirshiftError(f"{base}/auth/token answered without an access_token")
-        return cls(base, Secret(token), verify=verify)
+        return cls(base, request_jwt(base, username, password, verify=verify), verify=verify)
 
     def close(self) -> None:
         self._client.close()
@@ -110,6 +93,39 @@ class ApiV2Client:
             self._request("PATCH", f"/{collection}", what, json={"actions": actions}), what
         )
         return result
+
+
+def request_jwt(
+    base: str, username: str, password: Secret, *, verify: bool | str = True, role: str = "target"
+) -> Secret:
+    """A JWT for `username` from an Airflow 3 API server's `/auth/token` (simple or FAB auth manager).
+    `role` ("source" or "target") only names the server in messages."""
+    try:
+        response = httpx.post(
+            f"{base}/auth/token",
+            json={"username": username, "password": password.reveal()},
+            verify=verify,
+            timeout=60.0,
+        )
+    except httpx.HTTPError as error:
+        raise AirshiftError(f"cannot reach the {role} API server {base}: {first_line(error)}") from None
+    if response.status_code not in (200, 201):
+        raise AirshiftError(
+            f"login to {base}/auth/token as {username!r} failed: HTTP {response.status_code}"
+            + (" (wrong user name or password)" if response.status_code in (401, 403) else "")
+        )
+    try:
+        token = response.json().get("access_token")
+    except (ValueError, AttributeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise AirshiftError(f"{base}/auth/token answered without an access_token")
+    return Secret(token)
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an exception's message (httpx errors can span lines)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def normalize_base_url(raw: str) -> str:

@@ -1,16 +1,25 @@
-"""Target credentials from files or environment variables, never from the command line."""
+"""API credentials (target and API source) from files or environment variables, never from the command line."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from airshift.errors import AirshiftError
 from airshift.state.api_v2 import ApiV2Client
 from airshift.state.secret import Secret
 
+Side = Literal["to", "from"]
 PASSWORD_ENV = "AIRSHIFT_TO_PASSWORD"
 TOKEN_ENV = "AIRSHIFT_TO_TOKEN"
+FROM_PASSWORD_ENV = "AIRSHIFT_FROM_PASSWORD"
+FROM_TOKEN_ENV = "AIRSHIFT_FROM_TOKEN"
+_ENV: dict[Side, tuple[str, str]] = {
+    "to": (PASSWORD_ENV, TOKEN_ENV),
+    "from": (FROM_PASSWORD_ENV, FROM_TOKEN_ENV),
+}
 
 
 def read_secret_file(path: Path, what: str) -> Secret:
@@ -25,6 +34,62 @@ def read_secret_file(path: Path, what: str) -> Secret:
     return Secret(value)
 
 
+@dataclass(frozen=True)
+class ApiAuth:
+    """How to authenticate to an Airflow API server: a bearer token, a user and password, or nothing.
+    `verify` is httpx's TLS setting: True (system CAs) or the path of a CA bundle."""
+
+    user: str | None = None
+    password: Secret | None = None
+    token: Secret | None = None
+    verify: bool | str = True
+
+    @property
+    def anonymous(self) -> bool:
+        return self.token is None and self.password is None
+
+
+def resolve_auth(
+    side: Side,
+    user: str | None,
+    password_file: Path | None,
+    token_file: Path | None,
+    ca_file: Path | None = None,
+    *,
+    required: bool = True,
+    env: dict[str, str] | None = None,
+) -> ApiAuth:
+    """The credentials given with `--{side}-user/-password-file/-token-file/-ca-file` or the
+    `$AIRSHIFT_{SIDE}_PASSWORD` / `$AIRSHIFT_{SIDE}_TOKEN` variables. A token file wins, then a user
+    (with a password file or variable), then a token variable; none is an error when `required`."""
+    environ = os.environ if env is None else env
+    password_env, token_env = _ENV[side]
+    role = "target" if side == "to" else "source"
+    if ca_file is not None and not ca_file.is_file():
+        raise AirshiftError(f"--{side}-ca-file {ca_file} is not a file")
+    verify: bool | str = str(ca_file) if ca_file is not None else True
+    if token_file is not None:
+        return ApiAuth(token=read_secret_file(token_file, "token"), verify=verify)
+    if user:
+        if password_file is not None:
+            password = read_secret_file(password_file, "password")
+        elif environ.get(password_env):
+            password = Secret(environ[password_env])
+        else:
+            raise AirshiftError(f"--{side}-user {user} needs --{side}-password-file FILE or ${password_env}")
+        return ApiAuth(user=user, password=password, verify=verify)
+    if password_file is not None:
+        raise AirshiftError(f"--{side}-password-file needs --{side}-user NAME")
+    if environ.get(token_env):
+        return ApiAuth(token=Secret(environ[token_env]), verify=verify)
+    if required:
+        raise AirshiftError(
+            f"the {role} needs credentials: --{side}-user NAME with --{side}-password-file FILE "
+            f"(or ${password_env}), or --{side}-token-file FILE (or ${token_env})"
+        )
+    return ApiAuth(verify=verify)
+
+
 def connect_target(
     base_url: str,
     user: str | None,
@@ -33,20 +98,8 @@ def connect_target(
     ca_file: Path | None = None,
 ) -> ApiV2Client:
     """Log in to the target API server with a token (file/env) or a user and password (file/env)."""
-    verify: bool | str = str(ca_file) if ca_file is not None else True
-    if token_file is not None:
-        return ApiV2Client(base_url, read_secret_file(token_file, "token"), verify=verify)
-    if user:
-        if password_file is not None:
-            password = read_secret_file(password_file, "password")
-        elif os.environ.get(PASSWORD_ENV):
-            password = Secret(os.environ[PASSWORD_ENV])
-        else:
-            raise AirshiftError(f"--to-user {user} needs --to-password-file FILE or ${PASSWORD_ENV}")
-        return ApiV2Client.login(base_url, user, password, verify=verify)
-    if os.environ.get(TOKEN_ENV):
-        return ApiV2Client(base_url, Secret(os.environ[TOKEN_ENV]), verify=verify)
-    raise AirshiftError(
-        f"the target needs credentials: --to-user NAME with --to-password-file FILE (or ${PASSWORD_ENV}), "
-        f"or --to-token-file FILE (or ${TOKEN_ENV})"
-    )
+    auth = resolve_auth("to", user, password_file, token_file, ca_file)
+    if auth.token is not None:
+        return ApiV2Client(base_url, auth.token, verify=auth.verify)
+    assert auth.user is not None and auth.password is not None  # resolve_auth(required=True)
+    return ApiV2Client.login(base_url, auth.user, auth.password, verify=auth.verify)
