@@ -40,6 +40,7 @@ from sqlalchemy.sql import Select
 from airshift.errors import AirshiftError
 from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, open_engine
+from airshift.state.history_intervals import MissingIntervals
 from airshift.state.history_translate import translate_run, translate_ti, utc
 from airshift.state.ledger import Ledger
 
@@ -48,6 +49,12 @@ _NATURAL_KEYS = {
     "dag_run": ("dag_id", "run_id"),
     "task_instance": ("dag_id", "task_id", "run_id", "map_index"),
 }
+_NEXT_RUN_COLUMNS = (
+    "next_dagrun",
+    "next_dagrun_data_interval_start",
+    "next_dagrun_data_interval_end",
+    "next_dagrun_create_after",
+)
 Progress = Callable[[str, int], None]
 
 
@@ -71,6 +78,7 @@ class _TargetDB:
             self.task_instance = Table("task_instance", metadata, autoload_with=self.engine)
             self.dag_version = Table("dag_version", metadata, autoload_with=self.engine)
             self.log_template = Table("log_template", metadata, autoload_with=self.engine)
+            self.dag = Table("dag", metadata, autoload_with=self.engine)
         except NoSuchTableError as error:
             raise AirshiftError(
                 f"target database {display(url)} has no table {error}: run history goes into an Airflow 3 "
@@ -133,6 +141,19 @@ class _TargetDB:
         query = select(*(table.c[name] for name in key)).where(key_superset(table, key, values))
         return sum(1 for found in connection.execute(query) if tuple(found) in values)
 
+    def forget_next_run(self, connection: Connection, dag_ids: set[str]) -> None:
+        """Clear the next run the target computed before this history existed. The scheduler only
+        creates runs for DAGs whose `next_dagrun_create_after` is set, and the dag-processor sets it
+        again on its next parse, from the newest automated run, which is now the copied one. Without
+        this, a DAG unpaused before that parse would be scheduled from its stale next run: with a
+        trigger timetable that re-runs the last interval the source already ran."""
+        dag = self.dag
+        columns = [name for name in _NEXT_RUN_COLUMNS if name in dag.c]
+        if columns:
+            connection.execute(
+                dag.update().where(dag.c.dag_id.in_(sorted(dag_ids))).values(dict.fromkeys(columns))
+            )
+
     def existing_runs(self, connection: Connection, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         if not keys:
             return set()
@@ -188,6 +209,7 @@ class HistoryCopy:
         self.runs = source.table("dag_run")
         self.tis = source.table("task_instance")
         self.ti_by_date = "run_id" not in self.tis.c
+        self.intervals = MissingIntervals(source)
 
     def close(self) -> None:
         self.target.engine.dispose()
@@ -241,6 +263,8 @@ class HistoryCopy:
         query = select(runs, runs.c.id.label("k0")).where(self._run_filter(), self._dag_filter(runs))
         for rows in self._pages("dag_run", query, [runs.c.id]):
             wanted = [row for row in rows if self._wanted(str(row["dag_id"]))]
+            for row in wanted:
+                self.intervals.fill(row, utc(row.get("logical_date") or row.get("execution_date")))
             translated = [
                 translate_run(
                     row, self.target.log_template_id, self.target.dag_versions.get(str(row["dag_id"]))
@@ -248,9 +272,10 @@ class HistoryCopy:
                 for row in wanted
             ]
             with self.target.engine.begin() as connection:
-                result.runs_written += self.target.insert_ignoring_existing(
-                    connection, self.target.dag_run, translated
-                )
+                written = self.target.insert_ignoring_existing(connection, self.target.dag_run, translated)
+                if written:
+                    self.target.forget_next_run(connection, {str(row["dag_id"]) for row in translated})
+                result.runs_written += written
             result.runs_read += len(wanted)
             self.progress("dag_run", result.runs_read)
 
@@ -306,6 +331,7 @@ class HistoryCopy:
         result = HistoryResult()
         self.copy_runs(result)
         self.copy_task_instances(result)
+        result.notes.extend(self.intervals.notes())
         if result.tis_without_run:
             result.notes.append(
                 f"{result.tis_without_run} task instance(s) skipped: the target already had another run "
