@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from airshift.errors import AirshiftError
+from airshift.state.api_source import is_api_url
 from airshift.state.api_target import ApiTarget, OnConflict
-from airshift.state.credentials import connect_target
+from airshift.state.credentials import connect_target, resolve_auth
 from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, parse_db_url
 from airshift.state.fernet import load_decryptor
@@ -70,7 +71,10 @@ def render_plan(plan: Plan, dry_run: bool) -> None:
 def transfer(
     from_: Annotated[
         list[str],
-        typer.Option("--from", help="Source: metadata DB URL, or export file(s) (repeat --from)."),
+        typer.Option(
+            "--from",
+            help="Source: metadata DB URL, Airflow 2.x/3.x API URL, or export file(s) (repeat --from).",
+        ),
     ],
     to: Annotated[str | None, typer.Option("--to", help="Target Airflow 3 API server base URL.")] = None,
     what: Annotated[
@@ -105,6 +109,24 @@ def transfer(
         Path | None,
         typer.Option("--from-db-password-file", help="Source DB password (or $AIRSHIFT_FROM_DB_PASSWORD)."),
     ] = None,
+    from_user: Annotated[str | None, typer.Option("--from-user", help="Source API user name.")] = None,
+    from_password_file: Annotated[
+        Path | None,
+        typer.Option("--from-password-file", help="Source API password (or $AIRSHIFT_FROM_PASSWORD)."),
+    ] = None,
+    from_token_file: Annotated[
+        Path | None, typer.Option("--from-token-file", help="Source API token (or $AIRSHIFT_FROM_TOKEN).")
+    ] = None,
+    from_ca_file: Annotated[
+        Path | None, typer.Option("--from-ca-file", help="CA bundle for the source API's TLS certificate.")
+    ] = None,
+    allow_missing_passwords: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-passwords",
+            help="API source: transfer connections without their passwords (the APIs never return them).",
+        ),
+    ] = False,
     to_user: Annotated[str | None, typer.Option("--to-user", help="Target API user name.")] = None,
     to_password_file: Annotated[
         Path | None, typer.Option("--to-password-file", help="Target password (or $AIRSHIFT_TO_PASSWORD).")
@@ -126,12 +148,28 @@ def transfer(
     kinds, history = parse_kinds(what, to is not None, to_db is not None)
     if not kinds and not history:
         raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
+    from_auth = None
+    if any(is_api_url(spec) for spec in from_):
+        if history:
+            raise AirshiftError(
+                "run history is not read over the REST API (not supported: the copy reads and translates the "
+                "metadata tables); give the source's metadata database URL as --from for --what history"
+            )
+        from_auth = resolve_auth(
+            "from", from_user, from_password_file, from_token_file, from_ca_file, required=False
+        )
+    elif from_user or from_password_file or from_token_file or from_ca_file:
+        raise AirshiftError(
+            "--from-user/-password-file/-token-file/-ca-file are for an API source (--from URL)"
+        )
     decryptor = load_decryptor(from_fernet_key_file)
     # A dry run only reads the ledger when one exists: it must not leave files behind.
     ledger = Ledger(ledger_path) if (not dry_run or ledger_path.exists()) else None
     try:
         if kinds and to is not None:
-            state = read_source(from_, kinds, dags, decryptor, from_db_password_file)
+            state = read_source(
+                from_, kinds, dags, decryptor, from_db_password_file, from_auth, allow_missing_passwords
+            )
             _transfer_objects(state, kinds, to, on_conflict.value, dry_run, ledger, credentials=(
                 to_user, to_password_file, to_token_file, to_ca_file))  # fmt: skip
         if history and to_db is not None:

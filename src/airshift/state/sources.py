@@ -1,10 +1,13 @@
-"""Turn the `--from` values into a SourceState: a metadata database URL, or Airflow export files."""
+"""Turn the `--from` values into a SourceState: a metadata database URL, an Airflow 2.x/3.x REST API
+URL, or Airflow export files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from airshift.errors import AirshiftError
+from airshift.state.api_source import is_api_url, open_source, read_api_state
+from airshift.state.credentials import ApiAuth
 from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor
@@ -25,16 +28,20 @@ def read_source(
     dag_glob: str | None,
     decryptor: Decryptor,
     db_password_file: Path | None = None,
+    api_auth: ApiAuth | None = None,
+    allow_missing_passwords: bool = False,
 ) -> SourceState:
     if not specs:
-        raise AirshiftError("give a source with --from (a metadata database URL or export files)")
-    if any(spec.startswith(("http://", "https://")) for spec in specs):
-        raise AirshiftError(
-            "reading a source over /api/v1 or /api/v2 is not supported yet: the APIs never return connection "
-            "passwords (write-only in 2.x, redacted in 3.x). Use the metadata database URL with "
-            "--from-fernet-key-file, or the files `airflow variables export`, `airflow pools export` and "
-            "`airflow connections export` write"
-        )
+        raise AirshiftError("give a source with --from (a metadata database URL, an API URL or export files)")
+    apis = [spec for spec in specs if is_api_url(spec)]
+    if apis:
+        if len(specs) > 1:
+            raise AirshiftError("give one API URL as --from, not several sources")
+        source = open_source(apis[0], api_auth or ApiAuth())
+        try:
+            return read_api_state(source, kinds, dag_glob, allow_missing_passwords)
+        finally:
+            source.close()
     databases = [spec for spec in specs if is_db_url(spec)]
     if databases:
         if len(specs) > 1:
