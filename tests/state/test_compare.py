@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from airshift.state.api_target import compare
+from airshift.state.api_target import HIDDEN, compare
 from airshift.state.model import Connection, PausedState, Pool, Variable
 from airshift.state.secret import Secret
 
@@ -32,6 +32,22 @@ def test_connection_visible_fields_decide_first() -> None:
     assert compare(conn, {**seen, "password": None}) is False
     no_secret = Connection("db", "postgres", host="h", login="u", port=5432)
     assert compare(no_secret, {**seen, "password": None}) is True
+
+
+def test_airflow2_connection_password_is_never_returned() -> None:
+    """Airflow 2's API never returns a password (write-only): with or without one on either side, only
+    the ledger can tell; visible fields and the (redacted) extra still prove a difference."""
+    seen = {"connection_id": "db", "conn_type": "postgres", "host": "h", "login": "u", "schema": None,
+            "port": 5432, "password": HIDDEN, "extra": '{"a": 1}', "description": None}  # fmt: skip
+    with_password = Connection("db", "postgres", host="h", login="u", password=Secret("pw"), port=5432,
+                               extra=Secret('{"a": 1}'))  # fmt: skip
+    assert compare(with_password, seen) is None
+    assert (
+        compare(Connection("db", "postgres", host="h", login="u", port=5432, extra=Secret('{"a": 1}')), seen)
+        is None
+    )
+    assert compare(with_password, {**seen, "extra": '{"a": 2}'}) is False
+    assert compare(with_password, {**seen, "login": "v"}) is False
 
 
 def test_pools_and_paused() -> None:

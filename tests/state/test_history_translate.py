@@ -9,7 +9,13 @@ import uuid
 import pytest
 
 from airshift.errors import AirshiftError
-from airshift.state.history_translate import conf_json, translate_run, translate_ti
+from airshift.state.history_translate import (
+    conf_json,
+    translate_run,
+    translate_run_airflow2,
+    translate_ti,
+    translate_ti_airflow2,
+)
 from airshift.state.uuid7 import uuid7
 
 UTC = dt.timezone.utc
@@ -56,3 +62,30 @@ def test_task_instance_gets_uuid7_and_defaults() -> None:
 def test_uuid7_is_time_ordered() -> None:
     first, second = uuid7(1_000), uuid7(2_000)
     assert isinstance(first, uuid.UUID) and first < second and first.variant == uuid.RFC_4122
+
+
+def test_airflow2_target_keeps_execution_date_and_pickles_plain_conf() -> None:
+    row = {"dag_id": "d", "run_id": "scheduled__2024-01-01T00:00:00+00:00", "state": "success",
+           "execution_date": "2024-01-01 00:00:00.000000", "external_trigger": None, "creating_job_id": 7,
+           "conf": pickle.dumps({"a": [1, 2], "when": dt.datetime(2024, 1, 1)})}  # fmt: skip
+    run = translate_run_airflow2(row, log_template_id=2, dag_hash="abc")
+    assert run["execution_date"] == dt.datetime(2024, 1, 1, tzinfo=UTC) and "logical_date" not in run
+    assert (run["run_type"], run["external_trigger"], run["dag_hash"], run["log_template_id"]) == (
+        "scheduled", False, "abc", 2)  # fmt: skip
+    assert pickle.loads(run["conf"]) == {"a": [1, 2], "when": dt.datetime(2024, 1, 1)}
+    assert "creating_job_id" not in run and run["data_interval_start"] is None
+    dataset = translate_run_airflow2(
+        {**row, "run_id": "r", "run_type": "dataset_triggered", "conf": None}, 2, None
+    )
+    assert dataset["run_type"] == "dataset_triggered" and dataset["conf"] is None
+    with pytest.raises(AirshiftError, match=r"conf holds a pickled uuid\.UUID"):
+        translate_run_airflow2({**row, "conf": pickle.dumps(uuid.uuid4())}, None, None)
+
+
+def test_airflow2_target_task_instance_is_keyed_by_run_id() -> None:
+    ti = translate_ti_airflow2({"dag_id": "d", "task_id": "t", "state": "shutdown", "try_number": 2, "job_id": 9,
+                                "execution_date": dt.datetime(2024, 1, 1), "pool": None, "trigger_id": 3}, "run")  # fmt: skip
+    assert (ti["run_id"], ti["map_index"], ti["state"], ti["pool"], ti["try_number"]) == (
+        "run", -1, "shutdown", "default_pool", 2)  # fmt: skip
+    assert "id" not in ti and "execution_date" not in ti and "job_id" not in ti and "trigger_id" not in ti
+    assert pickle.loads(ti["executor_config"]) == {}

@@ -76,7 +76,9 @@ def transfer(
             help="Source: metadata DB URL, Airflow 2.x/3.x API URL, or export file(s) (repeat --from).",
         ),
     ],
-    to: Annotated[str | None, typer.Option("--to", help="Target Airflow 3 API server base URL.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Target Airflow 3 API server or Airflow 2 webserver base URL.")
+    ] = None,
     what: Annotated[
         str | None,
         typer.Option(
@@ -85,7 +87,7 @@ def transfer(
         ),
     ] = None,
     to_db: Annotated[
-        str | None, typer.Option("--to-db", help="Target Airflow 3 metadata DB URL, for run history.")
+        str | None, typer.Option("--to-db", help="Target Airflow 3 or 2.x metadata DB URL, for run history.")
     ] = None,
     to_db_password_file: Annotated[
         Path | None,
@@ -202,6 +204,7 @@ def _transfer_objects(
     try:
         target = ApiTarget(client, ledger)
         plan = target.plan(state, kinds, on_conflict)
+        plan.notes.insert(0, f"target: {client.description} at {client.base_url}")
         render_plan(plan, dry_run)
         if dry_run:
             return

@@ -1,17 +1,22 @@
-"""Plan and write variables, connections, pools and paused state into an Airflow 3.x API server.
+"""Plan and write variables, connections, pools and paused state into an Airflow API server.
 
-Deciding create / update / skip needs the target's current objects, but the API redacts secrets
-(connection passwords, sensitive extra keys, variables whose key looks sensitive). Visible fields are
-compared directly; for the hidden part the ledger answers "did we write exactly this before?" through
-a salted fingerprint of the full content. An object that exists and is not provably identical is a
-conflict, resolved by `--on-conflict` (skip, overwrite, fail) before anything is written.
+The planner is version-neutral; a `TargetApi` reads and writes one server generation: `V2BulkTarget`
+here (an Airflow 3.x api-server, `/api/v2` bulk endpoints) and `api_v1.ApiV1Target` (an Airflow 2.x
+webserver, one `/api/v1` request per object).
+
+Deciding create / update / skip needs the target's current objects, but the APIs hide secrets (3.x
+redacts connection passwords, sensitive extra keys and variables whose key looks sensitive; 2.x never
+returns a connection password at all). Visible fields are compared directly; for the hidden part the
+ledger answers "did we write exactly this before?" through a salted fingerprint of the full content. An
+object that exists and is not provably identical is a conflict, resolved by `--on-conflict` (skip,
+overwrite, fail) before anything is written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Final, Literal, Protocol
 
 from airshift.errors import AirshiftError
 from airshift.state.api_v2 import ApiV2Client, safe_bulk_error
@@ -22,6 +27,39 @@ from airshift.state.secret import MASK
 
 OnConflict = Literal["skip", "overwrite", "fail"]
 BATCH = 100
+
+
+class _Hidden:
+    """A field the target never returns (Airflow 2's connection password): equality is unknown."""
+
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
+HIDDEN: Final = _Hidden()
+
+
+class TargetApi(Protocol):
+    """One generation of Airflow's REST API, as the planner needs it."""
+
+    base_url: str
+    description: str  # e.g. "Airflow 2.11.2 webserver (/api/v1)", for the plan
+
+    def existing(self, kind: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
+        """The target's objects of `kind` (variables, connections, pools) by id, with the fields
+        `compare` reads; `wanted` are the ids the source has (a server may fetch details only for them)."""
+        ...
+
+    def get_dag(self, dag_id: str) -> dict[str, Any] | None: ...
+
+    def write(self, kind: str, items: list[PlanItem]) -> None:
+        """Create or update the items (all of one kind); raise AirshiftError naming what was refused."""
+        ...
+
+    def set_paused(self, dag_id: str, is_paused: bool) -> None: ...
+
+    def close(self) -> None: ...
+
 
 _COLLECTION: dict[str, tuple[str, str, str]] = {
     # kind: (URL collection, list field in the response, id field in the response)
@@ -84,6 +122,8 @@ def _json_or_text(value: str | None) -> Any:
 def _masked_equal(source: str | None, target: Any) -> bool | None:
     """True/False when the target's (possibly redacted) value proves equality or difference; None when
     redaction hides the answer."""
+    if target is HIDDEN:
+        return None
     if target is None or target == "":
         return not source
     if source is None:
@@ -127,17 +167,58 @@ def compare(obj: StateObject, existing: dict[str, Any]) -> bool | None:
     return bool(existing.get("is_paused")) == obj.is_paused
 
 
-class ApiTarget:
-    """An Airflow 3.x API server as a transfer target."""
+class V2BulkTarget:
+    """An Airflow 3.x API server: reads through paged lists, writes through the bulk endpoints."""
 
-    def __init__(self, client: ApiV2Client, ledger: Ledger | None) -> None:
+    def __init__(self, client: ApiV2Client) -> None:
         self.client = client
-        self.ledger = ledger
-        self.name = client.base_url
+        self.base_url = client.base_url
+        self.description = "Airflow 3 API server (/api/v2)"
 
-    def _existing(self, kind: str) -> dict[str, dict[str, Any]]:
+    def existing(self, kind: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
         collection, field, ident = _COLLECTION[kind]
         return {str(item[ident]): item for item in self.client.list_all(collection, field)}
+
+    def get_dag(self, dag_id: str) -> dict[str, Any] | None:
+        return self.client.get_dag(dag_id)
+
+    def set_paused(self, dag_id: str, is_paused: bool) -> None:
+        self.client.set_paused(dag_id, is_paused)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def write(self, kind: str, items: list[PlanItem]) -> None:
+        actions = []
+        creates = [request_body(item.obj) for item in items if item.action == "create"]
+        updates = [request_body(item.obj) for item in items if item.action == "update"]
+        if creates:
+            actions.append({"action": "create", "entities": creates, "action_on_existence": "fail"})
+        if updates:
+            actions.append({"action": "create", "entities": updates, "action_on_existence": "overwrite"})
+        result = self.client.bulk(_COLLECTION[kind][0], actions)
+        errors = [
+            error
+            for outcome in result.values()
+            if isinstance(outcome, dict)
+            for error in outcome.get("errors", [])
+        ]
+        if errors:
+            raise AirshiftError(
+                f"the target refused {kind}: " + "; ".join(safe_bulk_error(error) for error in errors[:5])
+            )
+
+
+class ApiTarget:
+    """Plans and applies a transfer against an Airflow API server (2.x `/api/v1` or 3.x `/api/v2`)."""
+
+    def __init__(self, client: TargetApi | ApiV2Client, ledger: Ledger | None) -> None:
+        self.client: TargetApi = V2BulkTarget(client) if isinstance(client, ApiV2Client) else client
+        self.ledger = ledger
+        self.name = self.client.base_url
+
+    def _existing(self, kind: str, objects: list[StateObject]) -> dict[str, dict[str, Any]]:
+        return self.client.existing(kind, {obj.ident for obj in objects})
 
     def plan(self, state: SourceState, kinds: tuple[Kind, ...], on_conflict: OnConflict) -> Plan:
         plan = Plan(self.name, notes=list(state.notes))
@@ -146,7 +227,7 @@ class ApiTarget:
             if kind == "paused":
                 plan.items.extend(self._plan_paused(obj) for obj in objects if isinstance(obj, PausedState))
                 continue
-            existing = self._existing(kind) if objects else {}
+            existing = self._existing(kind, objects) if objects else {}
             plan.items.extend(self._plan_one(obj, existing.get(obj.ident), on_conflict) for obj in objects)
         return plan
 
@@ -170,7 +251,7 @@ class ApiTarget:
         if same is True:
             return PlanItem(obj, "skip", "already identical on the target", fingerprint)
         reason = "exists on the target with different values" if same is False else (
-            "exists on the target; its secret fields are redacted, so equality is unknown"
+            "exists on the target; the API hides its secret fields, so equality is unknown"
         )  # fmt: skip
         if on_conflict == "overwrite":
             return PlanItem(obj, "update", reason + "; overwriting", fingerprint)
@@ -215,28 +296,10 @@ class ApiTarget:
         return written
 
     def _write_batch(self, kind: str, batch: list[PlanItem]) -> None:
-        collection = _COLLECTION[kind][0]
         prints = [(item.ident, item.fingerprint) for item in batch]
         if self.ledger:
             self.ledger.mark(self.name, kind, prints, "pending")
-        actions = []
-        creates = [request_body(item.obj) for item in batch if item.action == "create"]
-        updates = [request_body(item.obj) for item in batch if item.action == "update"]
-        if creates:
-            actions.append({"action": "create", "entities": creates, "action_on_existence": "fail"})
-        if updates:
-            actions.append({"action": "create", "entities": updates, "action_on_existence": "overwrite"})
-        result = self.client.bulk(collection, actions)
-        errors = [
-            error
-            for outcome in result.values()
-            if isinstance(outcome, dict)
-            for error in outcome.get("errors", [])
-        ]
-        if errors:
-            raise AirshiftError(
-                f"the target refused {kind}: " + "; ".join(safe_bulk_error(error) for error in errors[:5])
-            )
+        self.client.write(kind, batch)
         if self.ledger:
             self.ledger.mark(self.name, kind, prints, "done")
 

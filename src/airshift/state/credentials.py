@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Literal
 
 from airshift.errors import AirshiftError
+from airshift.state.api_target import TargetApi, V2BulkTarget
+from airshift.state.api_v1 import ApiV1Target, airflow2_version
 from airshift.state.api_v2 import ApiV2Client
 from airshift.state.secret import Secret
 
@@ -96,10 +98,19 @@ def connect_target(
     password_file: Path | None,
     token_file: Path | None,
     ca_file: Path | None = None,
-) -> ApiV2Client:
-    """Log in to the target API server with a token (file/env) or a user and password (file/env)."""
+) -> TargetApi:
+    """Connect to the target with a token (file/env) or a user and password (file/env): an Airflow 2.x
+    webserver (it answers `GET /api/v1/version` with a 2.x version) through `/api/v1` with basic auth or
+    the token; otherwise an Airflow 3.x API server through `/api/v2` with a JWT."""
     auth = resolve_auth("to", user, password_file, token_file, ca_file)
+    version = airflow2_version(
+        base_url, user=auth.user, password=auth.password, token=auth.token, verify=auth.verify
+    )
+    if version is not None:
+        return ApiV1Target(
+            base_url, version, user=auth.user, password=auth.password, token=auth.token, verify=auth.verify
+        )
     if auth.token is not None:
-        return ApiV2Client(base_url, auth.token, verify=auth.verify)
+        return V2BulkTarget(ApiV2Client(base_url, auth.token, verify=auth.verify))
     assert auth.user is not None and auth.password is not None  # resolve_auth(required=True)
-    return ApiV2Client.login(base_url, auth.user, auth.password, verify=auth.verify)
+    return V2BulkTarget(ApiV2Client.login(base_url, auth.user, auth.password, verify=auth.verify))

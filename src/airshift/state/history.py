@@ -1,8 +1,11 @@
-"""Copy run history (dag runs, task instances) from a source metadata DB into an Airflow 3 metadata DB.
+"""Copy run history (dag runs, task instances) from a source metadata DB into an Airflow 3 or Airflow 2
+(2.2 and later) metadata DB. The target's schema picks the row translation (`TargetRows`); reading,
+paging, resuming and inserting are the same for both.
 
 Streamed: rows are read in key order, one batch at a time (keyset pagination, so memory stays flat and
 a batch is one short query on any backend). Idempotent: rows are inserted with "ignore on conflict"
-against Airflow's own natural keys (dag_id+run_id, dag_id+logical_date, dag_id+task_id+run_id+map_index),
+against Airflow's own natural keys (dag_id+run_id, dag_id+logical/execution date,
+dag_id+task_id+run_id+map_index),
 so a re-run or a run after a crash adds nothing twice. The ledger keeps the last copied key per stream
 so a resumed run does not re-read what is done. Only finished runs (success, failed) are copied: an
 in-flight run belongs to the source until cutover.
@@ -15,7 +18,7 @@ import fnmatch
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     URL,
@@ -41,7 +44,13 @@ from airshift.errors import AirshiftError
 from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, open_engine
 from airshift.state.history_intervals import MissingIntervals
-from airshift.state.history_translate import translate_run, translate_ti, utc
+from airshift.state.history_translate import (
+    translate_run,
+    translate_run_airflow2,
+    translate_ti,
+    translate_ti_airflow2,
+    utc,
+)
 from airshift.state.ledger import Ledger
 
 FINISHED = ("success", "failed")
@@ -68,6 +77,77 @@ class HistoryResult:
     notes: list[str] = field(default_factory=list)
 
 
+class TargetRows(Protocol):
+    """How source rows become rows of one target schema."""
+
+    name: str
+
+    def run(self, row: dict[str, Any]) -> dict[str, Any]: ...
+
+    def ti(self, row: dict[str, Any], run_id: str) -> dict[str, Any]: ...
+
+
+def _optional_table(name: str, metadata: MetaData, engine: Engine) -> Table | None:
+    try:
+        return Table(name, metadata, autoload_with=engine)
+    except NoSuchTableError:
+        return None
+
+
+def _max_log_template_id(connection: Connection, log_template: Table | None) -> Any:
+    if log_template is None:
+        return None
+    return connection.execute(select(func.max(log_template.c.id))).scalar()
+
+
+class Airflow3Rows:
+    """Airflow 3: UUIDv7 task instance ids, the DAG's newest `dag_version`, conf as JSON."""
+
+    name = "Airflow 3"
+
+    def __init__(self, engine: Engine, metadata: MetaData) -> None:
+        dag_version = Table("dag_version", metadata, autoload_with=engine)
+        log_template = Table("log_template", metadata, autoload_with=engine)
+        with engine.connect() as connection:
+            self.log_template_id = _max_log_template_id(connection, log_template)
+            versions = connection.execute(
+                select(dag_version.c.dag_id, dag_version.c.id).order_by(dag_version.c.version_number)
+            ).all()
+        # The newest parsed version of each DAG (the UI groups history by version); None if never parsed.
+        self.dag_versions: dict[str, Any] = {str(dag_id): version for dag_id, version in versions}
+
+    def run(self, row: dict[str, Any]) -> dict[str, Any]:
+        return translate_run(row, self.log_template_id, self.dag_versions.get(str(row["dag_id"])))
+
+    def ti(self, row: dict[str, Any], run_id: str) -> dict[str, Any]:
+        return translate_ti(row, run_id, self.dag_versions.get(str(row["dag_id"])))
+
+
+class Airflow2Rows:
+    """Airflow 2.2+: `execution_date`, `external_trigger`, conf pickled, the DAG's current serialized
+    hash as `dag_hash` and the newest log template (2.3+)."""
+
+    name = "Airflow 2"
+
+    def __init__(self, engine: Engine, metadata: MetaData) -> None:
+        log_template = _optional_table("log_template", metadata, engine)  # 2.3+
+        serialized = _optional_table("serialized_dag", metadata, engine)
+        with engine.connect() as connection:
+            self.log_template_id = _max_log_template_id(connection, log_template)
+            hashes = (
+                connection.execute(select(serialized.c.dag_id, serialized.c.dag_hash)).all()
+                if serialized is not None and "dag_hash" in serialized.c
+                else []
+            )
+        self.dag_hashes: dict[str, str] = {str(dag_id): str(dag_hash) for dag_id, dag_hash in hashes}
+
+    def run(self, row: dict[str, Any]) -> dict[str, Any]:
+        return translate_run_airflow2(row, self.log_template_id, self.dag_hashes.get(str(row["dag_id"])))
+
+    def ti(self, row: dict[str, Any], run_id: str) -> dict[str, Any]:
+        return translate_ti_airflow2(row, run_id)
+
+
 class _TargetDB:
     def __init__(self, url: URL) -> None:
         self.url = url
@@ -76,29 +156,27 @@ class _TargetDB:
         try:
             self.dag_run = Table("dag_run", metadata, autoload_with=self.engine)
             self.task_instance = Table("task_instance", metadata, autoload_with=self.engine)
-            self.dag_version = Table("dag_version", metadata, autoload_with=self.engine)
-            self.log_template = Table("log_template", metadata, autoload_with=self.engine)
             self.dag = Table("dag", metadata, autoload_with=self.engine)
+            runs, tis = self.dag_run.c, self.task_instance.c
+            self.rows: TargetRows
+            if "logical_date" in runs and "id" in tis:
+                self.rows = Airflow3Rows(self.engine, metadata)
+            elif "execution_date" in runs and "run_type" in runs and "run_id" in tis:
+                self.rows = Airflow2Rows(self.engine, metadata)
+            else:
+                raise AirshiftError(
+                    f"target database {display(url)} is neither an Airflow 3 nor an Airflow 2.2+ metadata "
+                    "database (run history needs task instances keyed by run id)"
+                )
         except NoSuchTableError as error:
             raise AirshiftError(
-                f"target database {display(url)} has no table {error}: run history goes into an Airflow 3 "
-                "metadata database (`airflow db migrate` first)"
+                f"target database {display(url)} has no table {error}: run history goes into an Airflow 3 or "
+                "2.2+ metadata database (`airflow db migrate` first)"
             ) from None
         except SQLAlchemyError as error:
             raise AirshiftError(
                 f"cannot open the target database {display(url)}: {_first_line(error)}"
             ) from None
-        if "logical_date" not in self.dag_run.c or "id" not in self.task_instance.c:
-            raise AirshiftError(f"target database {display(url)} is not an Airflow 3 metadata database")
-        with self.engine.connect() as connection:
-            self.log_template_id = connection.execute(select(func.max(self.log_template.c.id))).scalar()
-            versions = connection.execute(
-                select(self.dag_version.c.dag_id, self.dag_version.c.id).order_by(
-                    self.dag_version.c.version_number
-                )
-            ).all()
-        # The newest parsed version of each DAG (the UI groups history by version); None if never parsed.
-        self.dag_versions: dict[str, Any] = {str(dag_id): version for dag_id, version in versions}
 
     def insert_ignoring_existing(
         self, connection: Connection, table: Table, rows: list[dict[str, Any]]
@@ -209,6 +287,12 @@ class HistoryCopy:
         self.runs = source.table("dag_run")
         self.tis = source.table("task_instance")
         self.ti_by_date = "run_id" not in self.tis.c
+        if isinstance(self.target.rows, Airflow2Rows) and "logical_date" in self.runs.c:
+            self.target.engine.dispose()
+            raise AirshiftError(
+                "the source is an Airflow 3 metadata database and the target an Airflow 2 one: history is "
+                "not carried back from Airflow 3 to 2"
+            )
         self.intervals = MissingIntervals(source)
 
     def close(self) -> None:
@@ -265,12 +349,7 @@ class HistoryCopy:
             wanted = [row for row in rows if self._wanted(str(row["dag_id"]))]
             for row in wanted:
                 self.intervals.fill(row, utc(row.get("logical_date") or row.get("execution_date")))
-            translated = [
-                translate_run(
-                    row, self.target.log_template_id, self.target.dag_versions.get(str(row["dag_id"]))
-                )
-                for row in wanted
-            ]
+            translated = [self.target.rows.run(row) for row in wanted]
             with self.target.engine.begin() as connection:
                 written = self.target.insert_ignoring_existing(connection, self.target.dag_run, translated)
                 if written:
@@ -318,9 +397,7 @@ class HistoryCopy:
                         # Its run was not copied (the target already had a run at that logical date).
                         result.tis_without_run += 1
                         continue
-                    translated.append(
-                        translate_ti(row, run_id, self.target.dag_versions.get(str(row["dag_id"])))
-                    )
+                    translated.append(self.target.rows.ti(row, run_id))
                 result.tis_written += self.target.insert_ignoring_existing(
                     connection, self.target.task_instance, translated
                 )

@@ -1,8 +1,9 @@
-"""Translate dag_run / task_instance rows of Airflow 1.10, 2.x or 3.x into Airflow 3 rows.
+"""Translate dag_run / task_instance rows of Airflow 1.10, 2.x or 3.x into Airflow 3 rows, and rows of
+Airflow 1.10 or 2.x into Airflow 2.x (2.2 and later) rows.
 
 What changes between versions: `execution_date` became `logical_date`; 1.10 had no `run_type` (the run
 id prefix said it); `external_trigger` became `triggered_by`; data intervals exist from 2.2 (before, they
-stay NULL and Airflow 3 infers them from the timetable); task instances were keyed by execution date
+stay NULL and Airflow infers them from the timetable); task instances were keyed by execution date
 before 2.2 and get a UUIDv7 `id` in 3.x; `conf` was a pickle and is JSON in 3.x.
 """
 
@@ -19,6 +20,8 @@ from airshift.errors import AirshiftError
 from airshift.state.uuid7 import uuid7
 
 EMPTY_EXECUTOR_CONFIG = pickle.dumps({})
+# Airflow 2 stores conf with SQLAlchemy's PickleType; protocol 4 loads on every Python Airflow 2 runs on.
+CONF_PICKLE_PROTOCOL = 4
 
 # Airflow 3 stores `triggered_by` as the enum member name (SQLAlchemy Enum, native_enum=False).
 _TRIGGERED_BY = {"scheduled": "TIMETABLE", "backfill": "BACKFILL", "asset_triggered": "ASSET"}
@@ -53,29 +56,42 @@ def utc(value: Any) -> dt.datetime | None:
     )
 
 
-def conf_json(raw: Any, where: str) -> Any:
-    if raw is None:
-        return None
+def _conf_value(raw: Any, where: str) -> Any:
+    """Run conf as plain data, from a pickle (1.10/2.x, loaded data-only) or JSON (3.x)."""
     if isinstance(raw, memoryview):
         raw = raw.tobytes()
     if isinstance(raw, bytes):
         try:
-            value = _DataOnlyUnpickler(io.BytesIO(raw)).load()
+            return _DataOnlyUnpickler(io.BytesIO(raw)).load()
         except pickle.UnpicklingError as error:
             raise AirshiftError(
                 f"{where}: conf holds a pickled {error} object; airshift only carries plain data"
             ) from None
         except Exception:
             raise AirshiftError(f"{where}: conf is not a readable pickle") from None
-    elif isinstance(raw, str):
-        value = json.loads(raw)
-    else:
-        value = raw
+    if isinstance(raw, str):
+        return json.loads(raw)
+    return raw
+
+
+def conf_json(raw: Any, where: str) -> Any:
+    """Run conf as Airflow 3 stores it (JSON)."""
+    if raw is None:
+        return None
+    value = _conf_value(raw, where)
     # Round-trip through JSON: fails here (naming the run) rather than in the target's driver.
     try:
         return json.loads(json.dumps(value, default=_json_default))
     except (TypeError, ValueError):
         raise AirshiftError(f"{where}: conf cannot be written as JSON") from None
+
+
+def conf_pickle(raw: Any, where: str) -> bytes | None:
+    """Run conf as Airflow 2 stores it (SQLAlchemy PickleType), re-pickled from plain data: a source
+    pickle is never copied as is, since loading it on the target could run code."""
+    if raw is None:
+        return None
+    return pickle.dumps(_conf_value(raw, where), protocol=CONF_PICKLE_PROTOCOL)
 
 
 def _json_default(value: Any) -> Any:
@@ -163,4 +179,76 @@ def translate_ti(row: Mapping[str, Any], run_id: str, dag_version_id: Any) -> di
         "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
         "task_display_name": row.get("task_display_name"),
         "dag_version_id": dag_version_id,
+    }
+
+
+def run_type_2x(row: Mapping[str, Any]) -> str:
+    """The run type as Airflow 2 names it (1.10: from the run id prefix)."""
+    run_type = run_type_of(row)
+    return "dataset_triggered" if run_type == "asset_triggered" else run_type
+
+
+def translate_run_airflow2(
+    row: Mapping[str, Any], log_template_id: int | None, dag_hash: str | None
+) -> dict[str, Any]:
+    """A 1.10 or 2.x dag run as an Airflow 2.2+ row. Data intervals are kept (2.2+) or left NULL
+    (1.10, 2.0, 2.1: Airflow 2 infers them from the timetable); `dag_hash` and `log_template_id` are the
+    target's (its serialized DAG and newest log template), `creating_job_id` is dropped (no such job
+    there)."""
+    where = f"dag run {row['dag_id']}/{row['run_id']}"
+    start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
+    if start is None or end is None:
+        start = end = None
+    return {
+        "dag_id": row["dag_id"],
+        "run_id": row["run_id"],
+        "execution_date": utc(row.get("execution_date")),
+        "queued_at": utc(row.get("queued_at")),
+        "start_date": utc(row.get("start_date")),
+        "end_date": utc(row.get("end_date")),
+        "state": row.get("state"),
+        "run_type": run_type_2x(row),
+        "external_trigger": bool(row.get("external_trigger")),
+        "conf": conf_pickle(row.get("conf"), where),
+        "data_interval_start": start,
+        "data_interval_end": end,
+        "last_scheduling_decision": utc(row.get("last_scheduling_decision")),
+        "dag_hash": dag_hash,
+        "log_template_id": log_template_id,
+        "clear_number": int(row.get("clear_number") or 0),
+        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
+    }
+
+
+def translate_ti_airflow2(row: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """A 1.10 or 2.x task instance as an Airflow 2.2+ row, keyed by its run's `run_id`. Ids of the
+    source's jobs and triggers are dropped (they mean nothing on the target); the executor config is
+    emptied (pickled executor objects do not survive versions)."""
+    return {
+        "dag_id": row["dag_id"],
+        "task_id": row["task_id"],
+        "run_id": run_id,
+        "map_index": int(row["map_index"]) if row.get("map_index") is not None else -1,
+        "start_date": utc(row.get("start_date")),
+        "end_date": utc(row.get("end_date")),
+        "duration": row.get("duration"),
+        "state": row.get("state"),
+        "try_number": int(row.get("try_number") or 0),
+        "max_tries": int(row["max_tries"]) if row.get("max_tries") is not None else -1,
+        "hostname": row.get("hostname"),
+        "unixname": row.get("unixname"),
+        "pool": row.get("pool") or "default_pool",
+        "pool_slots": int(row.get("pool_slots") or 1),
+        "queue": row.get("queue"),
+        "priority_weight": row.get("priority_weight"),
+        "operator": row.get("operator"),
+        "custom_operator_name": row.get("custom_operator_name"),
+        "queued_dttm": utc(row.get("queued_dttm")),
+        "pid": row.get("pid"),
+        "executor": row.get("executor"),
+        "executor_config": EMPTY_EXECUTOR_CONFIG,
+        "external_executor_id": row.get("external_executor_id"),
+        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
+        "rendered_map_index": row.get("rendered_map_index"),
+        "task_display_name": row.get("task_display_name"),
     }
