@@ -288,6 +288,7 @@ def read_connections(source: ApiSource, read: _Read, allow_missing_passwords: bo
             without_password.append(conn_id)
     if not without_password:
         return
+    without_password.sort()
     why = (
         "the Airflow 2 API never returns passwords (write-only), so any of them may have one"
         if source.api == "v1"
