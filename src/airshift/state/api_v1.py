@@ -45,26 +45,34 @@ def airflow2_version(
     timeout: float = 30.0,
 ) -> str | None:
     """The Airflow version when `base_url` is an Airflow 2.x webserver (`GET /api/v1/version`), else None.
-    Credentials are sent along for deployments that put the version endpoint behind authentication."""
+    Asked without credentials first (the endpoint is public in Airflow 2), then with them, for
+    deployments that put every path behind authentication."""
     base = normalize_base_url(base_url)
-    try:
-        response = httpx.get(
-            f"{base}/api/v1/version",
-            auth=_basic(user, password),
-            headers=_bearer(token),
-            verify=verify,
-            timeout=timeout,
-            follow_redirects=False,
-        )
-    except httpx.HTTPError as error:
-        raise AirshiftError(f"cannot reach the target {base}: {first_line(error)}") from None
-    if response.status_code != 200:
-        return None
-    try:
-        version = response.json().get("version")
-    except (ValueError, AttributeError):
-        return None
-    return version if isinstance(version, str) and version.startswith("2.") else None
+    attempts: list[tuple[httpx.BasicAuth | None, dict[str, str]]] = [(None, {})]
+    if token is not None or (user and password is not None):
+        attempts.append((_basic(user, password) if token is None else None, _bearer(token)))
+    for auth, headers in attempts:
+        try:
+            response = httpx.get(
+                f"{base}/api/v1/version",
+                auth=auth,
+                headers=headers,
+                verify=verify,
+                timeout=timeout,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as error:
+            raise AirshiftError(f"cannot reach the target {base}: {first_line(error)}") from None
+        if response.status_code in (401, 403):
+            continue
+        if response.status_code != 200:
+            return None
+        try:
+            version = response.json().get("version")
+        except (ValueError, AttributeError):
+            return None
+        return version if isinstance(version, str) and version.startswith("2.") else None
+    return None
 
 
 def _basic(user: str | None, password: Secret | None) -> httpx.BasicAuth | None:
@@ -126,13 +134,15 @@ class ApiV1Target:
             raise AirshiftError(f"{what}: cannot reach {self.base_url}: {first_line(error)}") from None
         if response.status_code == 401:
             raise AirshiftError(
-                f"{what}: the target refused the credentials (HTTP 401); the webserver needs "
-                "AIRFLOW__API__AUTH_BACKENDS=airflow.api.auth.backend.basic_auth for a user and password"
+                f"{what}: the target refused the credentials (HTTP 401): wrong user name or password, or basic "
+                "auth not enabled (the webserver needs [api] auth_backends = "
+                "airflow.api.auth.backend.basic_auth for a user and password)"
             )
         if response.status_code == 403:
             raise AirshiftError(
                 f"{what}: the target denied access (HTTP 403): wrong user name or password, basic auth not "
-                "enabled ([api] auth_backends), or the user lacks the Op or Admin role"
+                "enabled ([api] auth_backends = airflow.api.auth.backend.basic_auth), or the user lacks the "
+                "Op or Admin role"
             )
         if response.status_code >= 400 and response.status_code != 404:
             raise AirshiftError(
@@ -168,7 +178,14 @@ class ApiV1Target:
     def existing(self, kind: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
         """The target's objects of `kind` by id, in the planner's field names."""
         if kind == "variables":
-            return {str(item["key"]): item for item in self._list("variables")}
+            variables = {str(item["key"]): item for item in self._list("variables")}
+            for key in wanted & {key for key, item in variables.items() if "value" not in item}:
+                # The documented list has no values (2.11 sends them anyway): ask one by one.
+                what = f"reading variable {key!r} from the target"
+                response = self._request("GET", f"/variables/{_quote(key)}", what)
+                single = self._json(response, what) if response.status_code != 404 else {}
+                variables[key] = {**variables[key], **(single if isinstance(single, dict) else {})}
+            return variables
         if kind == "pools":
             return {str(item["name"]): item for item in self._list("pools")}
         found: dict[str, dict[str, Any]] = {}
@@ -221,7 +238,7 @@ class ApiV1Target:
             )
 
     def _write_one(self, kind: str, obj: StateObject, action: str) -> None:
-        body = self._body(obj)
+        body = self._body(obj, action)
         hide = _values(obj)
         name = f"{_SINGULAR[kind]} {obj.ident!r}"
         what = f"{'creating' if action == 'create' else 'updating'} {name}"
@@ -236,10 +253,17 @@ class ApiV1Target:
         if response.status_code == 404:
             raise AirshiftError(f"{what}: HTTP 404 (it is no longer on the target)")
 
-    def _body(self, obj: StateObject) -> dict[str, Any]:
+    def _body(self, obj: StateObject, action: str) -> dict[str, Any]:
         body = request_body(obj)
         if isinstance(obj, Variable) and body.get("description") is None:
             body.pop("description")  # 2.x validates description as a string, not null
+        if isinstance(obj, Connection) and body.get("password") is None:
+            # The spec has no null password. A PATCH leaves out what it is not sent, so an overwrite
+            # empties a password the source does not have instead.
+            if action == "create":
+                body.pop("password")
+            else:
+                body["password"] = ""
         if isinstance(obj, Pool) and not self._pools_defer:
             body.pop("include_deferred")
         return body
