@@ -116,9 +116,11 @@ class ApiSource:
                 )
             )
         if response.status_code == 403:
+            # Airflow 2 answers 403 to a wrong basic-auth password, Airflow 3 to an invalid token.
             raise AirshiftError(
-                f"{what}: the source API server {self.base_url} denied access (HTTP 403); the user needs "
-                "read access to variables, connections, pools and DAGs"
+                f"{what}: the source API server {self.base_url} denied access (HTTP 403): "
+                + ("wrong user name or password" if self.api == "v1" else "an invalid or expired token")
+                + ", or a user without read access to variables, connections, pools or DAGs"
             )
         if response.status_code >= 400:
             raise AirshiftError(
