@@ -157,6 +157,25 @@ def test_overwrite_writes_every_field(target: Webserver, ledger: Path, tmp_path:
     assert_connections_equal(target.state())
 
 
+def test_refused_object_is_named_without_its_values(target: Webserver, tmp_path: Path) -> None:
+    """Airflow 2 refuses a connection id it cannot store; the others of the batch are still written,
+    and the error names the refused one with Airflow's reason, never the values sent."""
+    secret = "very-secret-pw-9f3"
+    export = tmp_path / "connections.json"
+    export.write_text(json.dumps({
+        "bad id!": {"conn_type": "http", "host": "h.invalid", "password": secret, "extra": {"token": secret}},
+        "good_after_bad": {"conn_type": "http", "host": "g.invalid", "password": secret},
+    }), encoding="utf-8")  # fmt: skip
+    result = transfer(target, tmp_path / "ledger.sqlite", "--from", str(export))
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert "refused 1 of 2 connections" in message and "creating connection 'bad id!': HTTP 400" in message
+    assert secret not in message and secret not in result.output
+    connections = target.state()["connections"]
+    assert isinstance(connections, dict)
+    assert connections["good_after_bad"][3] == secret and "bad id!" not in connections
+
+
 def test_wrong_password_is_refused_clearly(target: Webserver, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.password"
     wrong.write_text("not-the-password", encoding="utf-8")
@@ -250,6 +269,8 @@ def test_history_from_211_and_110(target: Webserver, ledger: Path) -> None:
         ["reports_hourly", "backfill_2024-01-01T00:00:00+00:00", "backfill", "success",
          "2024-01-01T00:00:00+00:00", False, None],
     ]  # fmt: skip
+    # 1.10 stored no data interval: it comes from the source's schedule (start = the execution date).
+    assert all(run[5] == run[4] for run in history["runs"])
     assert len(history["tis"]) == 5
     assert all(ti[4] == "success" and ti[2].startswith("backfill_") for ti in history["tis"])
     assert all(ti[6] == ti[2].removeprefix("backfill_") for ti in history["tis"])
