@@ -3,8 +3,11 @@ errors for a server that is unreachable or is not Airflow (a real socket and a r
 
 from __future__ import annotations
 
+import datetime
 import http.server
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +135,61 @@ def test_a_server_that_is_not_airflow_is_named(not_airflow: str) -> None:
         "HTTP 200" in message and "HTTP 200" in message.split("and", 1)[1]
     )  # answered, but not like Airflow
     assert "<html>" not in message  # no body echo
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key (a private CA of one)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "airshift-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_tls_is_verified_and_a_private_ca_is_honoured(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotAirflow)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(AirshiftError) as unverified:
+            detect(base, timeout=5)
+        message = str(unverified.value)
+        assert "CERTIFICATE_VERIFY_FAILED" in message and "(--from-ca-file for a private CA)" in message
+        # With the CA, the TLS handshake succeeds and the server is judged by what it answers.
+        with pytest.raises(AirshiftError, match="is not an Airflow webserver or API server"):
+            detect(
+                base, verify=str(resolve_auth("from", None, None, None, cert, required=False, env={}).verify)
+            )
+    finally:
+        server.shutdown()
+        server.server_close()

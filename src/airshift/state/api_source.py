@@ -28,7 +28,7 @@ from typing import Any, Literal
 import httpx
 
 from airshift.errors import AirshiftError
-from airshift.state.api_v2 import first_line, normalize_base_url, request_jwt
+from airshift.state.api_v2 import first_line, normalize_base_url, request_jwt, tls_verify
 from airshift.state.credentials import ApiAuth
 from airshift.state.model import Connection, Kind, PausedState, Pool, SourceState, Variable
 from airshift.state.secret import MASK, Secret
@@ -165,11 +165,25 @@ def _unreachable(base: str, error: httpx.HTTPError) -> str:
     return f"cannot reach the source API server {base}: {reason}{hint}"
 
 
-def _probe(base: str, api: Api, verify: bool | str, timeout: float) -> tuple[int, str | None]:
-    """GET /api/{api}/version without credentials: (status, Airflow version if it answered like Airflow)."""
+def _probe(
+    base: str, api: Api, verify: bool | str, timeout: float, auth: ApiAuth | None = None
+) -> tuple[int, str | None]:
+    """GET /api/{api}/version: (status, Airflow version if it answered like Airflow). Without
+    credentials unless `auth` is given (for deployments that put every path behind authentication)."""
+    headers = {}
+    basic = None
+    if auth is not None and auth.token is not None:
+        headers["Authorization"] = f"Bearer {auth.token.reveal()}"
+    elif auth is not None and auth.user is not None and auth.password is not None:
+        basic = httpx.BasicAuth(auth.user, auth.password.reveal())
     try:
         response = httpx.get(
-            f"{base}/api/{api}/version", verify=verify, timeout=timeout, follow_redirects=False
+            f"{base}/api/{api}/version",
+            headers=headers,
+            auth=basic,
+            verify=tls_verify(verify),
+            timeout=timeout,
+            follow_redirects=False,
         )
     except httpx.HTTPError as error:
         raise AirshiftError(_unreachable(base, error)) from None
@@ -183,17 +197,24 @@ def _probe(base: str, api: Api, verify: bool | str, timeout: float) -> tuple[int
     return response.status_code, version if isinstance(version, str) else None
 
 
-def detect(base: str, verify: bool | str = True, timeout: float = 30.0) -> tuple[Api, str]:
-    """Which API the server speaks: `/api/v2` (Airflow 3) or `/api/v1` (Airflow 2), and its version."""
-    status_v2, version = _probe(base, "v2", verify, timeout)
-    if version is not None:
-        return "v2", version
-    status_v1, version = _probe(base, "v1", verify, timeout)
-    if version is not None:
-        return "v1", version
+def detect(
+    base: str, verify: bool | str = True, timeout: float = 30.0, auth: ApiAuth | None = None
+) -> tuple[Api, str]:
+    """Which API the server speaks: `/api/v2` (Airflow 3) or `/api/v1` (Airflow 2), and its version.
+    The version endpoints are public in both; when one answers 401/403 it is asked again with the
+    credentials (a bearer token for /api/v2; basic auth or the token for /api/v1)."""
+    statuses = []
+    for api in ("v2", "v1"):
+        status, version = _probe(base, api, verify, timeout)
+        can_retry = auth is not None and (auth.token is not None or (api == "v1" and not auth.anonymous))
+        if version is None and status in (401, 403) and can_retry:
+            status, version = _probe(base, api, verify, timeout, auth)
+        if version is not None:
+            return api, version
+        statuses.append(status)
     raise AirshiftError(
-        f"{base} is not an Airflow webserver or API server: GET /api/v2/version answered HTTP {status_v2} "
-        f"and GET /api/v1/version HTTP {status_v1}, neither with Airflow's version"
+        f"{base} is not an Airflow webserver or API server: GET /api/v2/version answered HTTP {statuses[0]} "
+        f"and GET /api/v1/version HTTP {statuses[1]}, neither with Airflow's version"
     )
 
 
@@ -201,7 +222,7 @@ def open_source(raw_url: str, auth: ApiAuth, timeout: float = 60.0) -> ApiSource
     """Detect the API version and authenticate: a JWT from `/auth/token` (3.x) or basic auth (2.x) for a
     user and password, or the given bearer token."""
     base = source_base_url(raw_url)
-    api, version = detect(base, auth.verify)
+    api, version = detect(base, auth.verify, auth=auth)
     headers: dict[str, str] = {}
     basic: httpx.BasicAuth | None = None
     if auth.token is not None:
@@ -212,7 +233,9 @@ def open_source(raw_url: str, auth: ApiAuth, timeout: float = 60.0) -> ApiSource
             headers["Authorization"] = f"Bearer {token.reveal()}"
         else:
             basic = httpx.BasicAuth(auth.user, auth.password.reveal())
-    client = httpx.Client(base_url=base, headers=headers, auth=basic, verify=auth.verify, timeout=timeout)
+    client = httpx.Client(
+        base_url=base, headers=headers, auth=basic, verify=tls_verify(auth.verify), timeout=timeout
+    )
     return ApiSource(base, api, version, client)
 
 

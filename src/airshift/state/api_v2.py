@@ -6,6 +6,7 @@ which would put connection passwords and variable values into the user's termina
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ class ApiV2Client:
         self._client = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token.reveal()}"},
-            verify=verify,
+            verify=tls_verify(verify),
             timeout=timeout,
         )
 
@@ -104,7 +105,7 @@ def request_jwt(
         response = httpx.post(
             f"{base}/auth/token",
             json={"username": username, "password": password.reveal()},
-            verify=verify,
+            verify=tls_verify(verify),
             timeout=60.0,
         )
     except httpx.HTTPError as error:
@@ -121,6 +122,11 @@ def request_jwt(
     if not isinstance(token, str) or not token:
         raise AirshiftError(f"{base}/auth/token answered without an access_token")
     return Secret(token)
+
+
+def tls_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's `verify` for True/False or a CA bundle path (httpx deprecates passing the path itself)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 def first_line(error: Exception) -> str:
