@@ -193,3 +193,10 @@ def test_tls_is_verified_and_a_private_ca_is_honoured(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_ca_file_that_is_not_a_certificate_is_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("not a certificate\n")
+    with pytest.raises(AirshiftError, match=r"^CA file .*ca\.pem cannot be loaded: "):
+        detect("https://127.0.0.1:9", verify=str(bogus), timeout=5)

@@ -126,7 +126,12 @@ def request_jwt(
 
 def tls_verify(verify: bool | str) -> bool | ssl.SSLContext:
     """httpx's `verify` for True/False or a CA bundle path (httpx deprecates passing the path itself)."""
-    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    if not isinstance(verify, str):
+        return verify
+    try:
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as error:
+        raise AirshiftError(f"CA file {verify} cannot be loaded: {first_line(error)}") from None
 
 
 def first_line(error: Exception) -> str:
