@@ -62,6 +62,10 @@ def source2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
         # The shared 2.11 fill, through the CLI while the webserver runs. The "rotation" re-inserts the
         # running key: the webserver keeps the key list it started with and must decrypt every value.
         fill_211(started.env, rotated_key=started.env.fernet_keys[0])
+        # A sensitive extra key: Airflow 2 masks it too (hide_sensitive_var_conn_fields).
+        started.env.cli_batch([["connections", "add", "key_api", "--conn-type", "http", "--conn-host",
+                                "k.example.invalid", "--conn-password", KEY_API_PASSWORD, "--conn-extra",
+                                json.dumps({"api_key": EXTRA_API_KEY, "region": "eu"})]])  # fmt: skip
         yield started
 
 
@@ -229,6 +233,7 @@ def test_airflow2_api_source_to_airflow3(source2: Webserver, target: Target, tmp
     assert done.exit_code == 0, done.output
     output = " ".join(done.output.split())
     assert "source: Airflow 2.11.2 REST API (/api/v1)" in output
+    assert "connection 'key_api' left out: its extra comes back with masked field(s) api_key" in output
     assert "connection 'warehouse_db' transferred without a password" in output
     state = target.state()
     # Airflow 2's API returns variable values as stored (no masking there), descriptions included.
@@ -237,6 +242,7 @@ def test_airflow2_api_source_to_airflow3(source2: Webserver, target: Target, tmp
     }
     connections = state["connections"]
     assert isinstance(connections, dict)
+    assert "key_api" not in connections
     for conn_id, (conn_type, host, login, _password, port, schema, extra) in CONNECTIONS.items():
         got = connections[conn_id]
         assert got[:6] == [conn_type, host, login, None, port, schema], conn_id
@@ -245,6 +251,7 @@ def test_airflow2_api_source_to_airflow3(source2: Webserver, target: Target, tmp
     assert isinstance(pools, dict)
     assert {name: tuple(pools[name]) for name in POOLS} == POOLS
     assert state["paused"] == PAUSED
+    assert "***" not in json.dumps(state)
 
     again = run([*source_args, *to_target(target, ledger), "--allow-missing-passwords"], secrets)
     assert again.exit_code == 0, again.output

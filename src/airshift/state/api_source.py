@@ -332,6 +332,10 @@ def read_connections(source: ApiSource, read: _Read, allow_missing_passwords: bo
             f"connection {conn_id!r} transferred without a password (--allow-missing-passwords; {why}): "
             "set it on the target"
         )
+    read.state.notes.append(
+        "with --on-conflict overwrite, a connection above that already exists on the target is overwritten "
+        "without a password; --on-conflict skip leaves it as it is"
+    )
 
 
 def read_pools(source: ApiSource, read: _Read) -> None:
