@@ -219,6 +219,22 @@ def test_history_from_211_and_110(target: Target, ledger: Path) -> None:
          "2024-01-01T00:00:00+00:00", "backfill"],
     ]  # fmt: skip
     assert len(history["tis"]) == 5 and all(ti[4] == "success" and ti[7] == 7 for ti in history["tis"])
+    # 1.10 stored no data intervals: each run gets the one its schedule gave it (starting at its date).
+    assert all(run[5] == run[4] for run in history["runs"]), history["runs"]
+
+    # The same 1.10 history kept on MariaDB (as Composer 1 kept it on MySQL) arrives the same way.
+    engine = create_engine(target.db_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM task_instance"))
+        connection.execute(text("DELETE FROM dag_run"))
+    engine.dispose()
+    source_mariadb = shared.source_110_mariadb().db_url
+    from_mariadb = transfer(
+        target, ledger.with_name("ledger-110-mariadb.sqlite"), *_history_args(source_mariadb, target)
+    )
+    assert from_mariadb.exit_code == 0, from_mariadb.output
+    assert "3 of 3 dag run(s) and 5 of 5 task instance(s) written" in from_mariadb.output
+    assert target.history() == history
 
 
 def test_history_killed_midway_then_rerun(target: Target, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from airshift.errors import AirshiftError
 from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor, load_decryptor
+from airshift.state.file_source import read_export_files
 from airshift.state.history import count_history
 from airshift.state.model import ALL_KINDS, SourceState
 from tests.state import shared_sources as shared
@@ -106,3 +107,17 @@ def test_decryptor_rejects_malformed_key_without_echoing_it() -> None:
     with pytest.raises(AirshiftError, match="key #2 is not a valid Fernet key") as caught:
         Decryptor([new_key(), "not-a-key-value"], "keys.txt")
     assert "not-a-key-value" not in str(caught.value)
+
+
+def test_reads_airflow_110_export_files(source_110_env: AirflowEnv, tmp_path: Path) -> None:
+    """The files 1.10's own `variables -e` and `pool -e` write (1.10 has no connections export)."""
+    variables, pools = tmp_path / "variables.json", tmp_path / "pools.json"
+    source_110_env.cli_batch([["variables", "-e", str(variables)], ["pool", "-e", str(pools)]])
+    state = read_export_files([variables, pools])
+    # The export decodes JSON values; they are rebuilt as equal JSON, like `variables -i` would.
+    got = {v.key: v.value.reveal() for v in state.variables}
+    assert {k: json.loads(v) if k == "json_cfg" else v for k, v in got.items()} == {
+        k: json.loads(v) if k == "json_cfg" else v for k, v in VARIABLES.items()
+    }
+    assert {p.name: (p.slots, p.description) for p in state.pools if p.name in POOLS} == POOLS
+    assert state.connections == []
