@@ -200,3 +200,56 @@ def test_snapshot_reports_hanging_crashing_printing_and_broken_files(tmp_path: P
     [missing] = [p for p in snapshot.problems if p.file == "missing_module.py"]
     assert missing.line == 4 and "not_installed_anywhere_xyz" in missing.message
     assert not list((FIXTURES / "bad_files").glob("__pycache__"))  # nothing written into the DAG folder
+
+
+def test_110_to_211_verifies_and_runs_in_airflow_211(tmp_path: Path) -> None:
+    """A 1.10 estate that stops at 2.11: `fix --target 2.11`, verify 1.10.15 -> 2.11.2, and `--run` the
+    migrated DAG with `airflow dags test` in real Airflow 2.11.2."""
+    source = FIXTURES / "airflow110_pipeline"
+    out = tmp_path / "migrated"
+    _migrate(source, out, target="2.11")
+    result = verify(
+        VerifyOptions(
+            original=Side(source, "1.10.15"),
+            migrated=Side(out, "2.11.2", requirements=read_requirements_file(out / FIX_REQUIREMENTS)),
+            run=["legacy_pipeline"],
+        )
+    )
+    assert result.problems_before == [] and result.problems_after == []
+    assert [(d.dag_id, d.status) for d in result.dags] == [("legacy_pipeline", "match")], [
+        f"{d.where()} {d.field}: {d.before!r} -> {d.after!r}" for dag in result.dags for d in dag.mismatches
+    ]
+    [outcome] = result.runs
+    assert outcome.ok, outcome.log_tail
+    assert {t.task_id: t.state for t in outcome.tasks} == {
+        "extract": "success",
+        "count": "success",
+        "load": "success",
+    }
+
+    # A date before the DAG's start: `dags test` exits 0 having run nothing, which is no proof.
+    early = verify(
+        VerifyOptions(
+            original=Side(source, "1.10.15"),
+            migrated=Side(out, "2.11.2", requirements=read_requirements_file(out / FIX_REQUIREMENTS)),
+            logical_date="2023-06-01T00:00:00",
+            run=["legacy_pipeline"],
+        )
+    )
+    [nothing] = early.runs
+    assert not nothing.ok and nothing.error is not None and "no task ran" in nothing.error
+
+
+def test_fix_verify_in_place_proves_the_rewrite(tmp_path: Path) -> None:
+    """`airshift fix --verify` on a folder in place: the original is kept aside for the comparison."""
+    folder = tmp_path / "dags"
+    shutil.copytree(FIXTURES / "airflow110_pipeline", folder)
+    completed = CliRunner().invoke(
+        app,
+        ["fix", str(folder), "--target", "2.11", "--verify", "--source-airflow", "1.10.15",
+         "--target-airflow", "2.11.2"],
+    )  # fmt: skip
+    assert completed.exit_code == 0, completed.output
+    rewritten = (folder / "legacy_pipeline.py").read_text(encoding="utf-8")
+    assert "airflow.operators.bash_operator" not in rewritten and "provide_context=True" not in rewritten
+    assert "from airflow.operators.bash import BashOperator" in rewritten

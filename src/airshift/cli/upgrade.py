@@ -325,6 +325,13 @@ def fix(
     target_airflow: Annotated[
         str | None, typer.Option("--target-airflow", help="With --verify: the Airflow release to verify in.")
     ] = None,
+    source_requirements: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-requirements",
+            help="With --verify: extra requirements the DAGs need on the source Airflow (providers, libraries).",
+        ),
+    ] = None,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
@@ -339,7 +346,11 @@ def fix(
                 no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults,
             )  # fmt: skip
 
-        raise typer.Exit(fix_and_verify(run_fix, paths, out, target, source, source_airflow, target_airflow))
+        raise typer.Exit(
+            fix_and_verify(
+                run_fix, paths, out, target, source, source_airflow, target_airflow, source_requirements
+            )
+        )
     code = _execute(
         "fix",
         paths,

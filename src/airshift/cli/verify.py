@@ -240,6 +240,7 @@ def fix_and_verify(
     source: str | None,
     source_airflow: str | None,
     target_airflow: str | None,
+    source_requirements: Path | None = None,
 ) -> int:
     """`airshift fix --verify`: fix, then verify the result against the code as it was before the fix.
 
@@ -266,4 +267,6 @@ def fix_and_verify(
         Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"verifying {migrated} (Airflow {target_release}) against the original (Airflow {source_release})"
         )
-        return run_verify(original, migrated, source_release, target_release)
+        return run_verify(
+            original, migrated, source_release, target_release, source_requirements=source_requirements
+        )

@@ -147,5 +147,15 @@ def run_dags(
         dag = snapshot.dags[dag_id]
         date = (dag.render_run or {}).get("logical_date") or snapshot.logical_date
         log(f"airflow dags test {dag_id} {date}")
-        outcomes.append(run_dag(runtime, folder, dag_id, str(date).replace("Z", "+00:00"), timeout))
+        outcome = run_dag(runtime, folder, dag_id, str(date).replace("Z", "+00:00"), timeout)
+        if outcome.error is None and dag.tasks and not outcome.tasks:
+            # `dags test` exits 0 without running anything when no task is due on that date: a run that
+            # proved nothing must not read as a success.
+            outcome = outcome.model_copy(
+                update={
+                    "error": f"no task ran for logical date {outcome.logical_date} (is it before the DAG's "
+                    "start_date, or outside its schedule?)"
+                }
+            )
+        outcomes.append(outcome)
     return outcomes
