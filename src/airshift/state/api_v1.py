@@ -26,7 +26,7 @@ import httpx
 
 from airshift.errors import AirshiftError
 from airshift.state.api_target import HIDDEN, request_body
-from airshift.state.api_v2 import first_line, normalize_base_url
+from airshift.state.api_v2 import first_line, normalize_base_url, tls_verify
 from airshift.state.model import Connection, Pool, StateObject, Variable
 from airshift.state.plan import PlanItem
 from airshift.state.secret import MASK, Secret
@@ -57,7 +57,7 @@ def airflow2_version(
                 f"{base}/api/v1/version",
                 auth=auth,
                 headers=headers,
-                verify=verify,
+                verify=tls_verify(verify),
                 timeout=timeout,
                 follow_redirects=False,
             )
@@ -114,7 +114,7 @@ class ApiV1Target:
             base_url=self.base_url,
             auth=_basic(user, password) if token is None else None,
             headers=_bearer(token),
-            verify=verify,
+            verify=tls_verify(verify),
             timeout=timeout,
         )
         # `include_deferred` exists on pools from 2.7; older servers refuse unknown fields.
