@@ -23,6 +23,9 @@ from typer.testing import CliRunner
 
 from airshift.cli import app
 from airshift.errors import AirshiftError
+from airshift.state.api_source import open_source, read_api_state
+from airshift.state.credentials import ApiAuth
+from airshift.state.secret import Secret
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
 from tests.state.airflow3_target import Target, airflow3_target
 from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, fill_211
@@ -315,3 +318,42 @@ def test_cli_errors_are_one_line(source3: Target, source2: Webserver, target: Ta
     assert not_airflow.returncode == 2
     assert "is not an Airflow webserver or API server" in not_airflow.stderr
     assert "\n" not in not_airflow.stderr.strip()
+
+
+def test_pages_are_followed(source3: Target, source2: Webserver, tmp_path: Path) -> None:
+    """More objects than a page holds (servers cap pages at 100): every one is read, on both APIs."""
+    names = [f"page_{number:03d}" for number in range(230)]
+    headers = {"Authorization": f"Bearer {jwt(source3)}"}
+    entities = [{"key": name, "value": f"value of {name}"} for name in names]
+    with httpx.Client(base_url=f"{source3.base_url}/api/v2", headers=headers, timeout=120) as client:
+        created = client.patch("/variables", json={"actions": [{"action": "create", "entities": entities}]})
+        assert created.status_code == 200 and created.json()["create"]["errors"] == []
+        try:
+            source = open_source(source3.base_url, ApiAuth(token=Secret(headers["Authorization"][7:])))
+            try:
+                state = read_api_state(source, ("variables",), None)
+            finally:
+                source.close()
+        finally:
+            deleted = client.patch("/variables", json={"actions": [{"action": "delete", "entities": names}]})
+            assert deleted.status_code == 200
+    read = {v.key: v.value.reveal() for v in state.variables}
+    assert {name: read[name] for name in names} == {name: f"value of {name}" for name in names}
+    # The fixture variables and pretty_json; db_password and nested_cfg are masked, left out.
+    assert set(read) == {*names, *VARIABLES, "pretty_json"} - {"db_password"}
+
+    pools_file = tmp_path / "pools.json"
+    pools_file.write_text(json.dumps({name: {"slots": 1, "description": name} for name in names}))
+    source2.env.cli_batch([["pools", "import", str(pools_file)]])
+    try:
+        password = Secret(source2.password_file.read_text().strip())
+        source = open_source(source2.base_url, ApiAuth(user=source2.user, password=password))
+        try:
+            assert (source.api, source.version) == ("v1", "2.11.2")
+            pools = read_api_state(source, ("pools",), None).pools
+        finally:
+            source.close()
+    finally:
+        source2.env.cli_batch([["pools", "delete", name] for name in names])
+    assert [pool.name for pool in pools if pool.name.startswith("page_")] == names
+    assert len(pools) == len(names) + len(POOLS) + 1  # + default_pool
