@@ -6,9 +6,11 @@ import datetime as dt
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from events_helpers import task_event
+from fastapi import Header, HTTPException
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -160,3 +162,49 @@ def test_supplements_annotate_or_append(client: TestClient, log: SqliteEventLog)
     listener_only = task_event("b", "success")
     body = {"event": listener_only.model_dump(), "detail": {"hostname": "w2"}, "append": True}
     assert client.post("/supplements", json=body, headers=AUTH).json() == {"offset": 2, "duplicate": False}
+
+
+class _PerUserDags:
+    """A per-DAG policy like an auth manager's: who may read and who may write which DAG."""
+
+    readers: ClassVar = {"alice": frozenset({"dag_a"}), "bob": frozenset({"dag_a", "dag_b"})}
+    writers: ClassVar = {"bob": frozenset({"dag_b"})}
+
+    def readable_dags(self, user: str) -> frozenset[str] | None:
+        return self.readers.get(user, frozenset())
+
+    def may(self, user: str, action: str, dag_id: str) -> bool:
+        table = self.readers if action == "read" else self.writers
+        return dag_id in table.get(user, frozenset())
+
+
+def _user_from_header(authorization: str = Header("")) -> str:
+    user = authorization.removeprefix("User ")
+    if not user:
+        raise HTTPException(401, "who are you?")
+    return user
+
+
+def test_each_user_sees_and_writes_only_the_dags_they_may(log: SqliteEventLog) -> None:
+    log.append([task_event("t", "running", dag_id=dag) for dag in ("dag_a", "dag_b", "dag_c")])
+    client = TestClient(create_app(log, _user_from_header, access=_PerUserDags()))
+    as_alice, as_bob, as_carol = ({"Authorization": f"User {name}"} for name in ("alice", "bob", "carol"))
+
+    def dags_seen(headers: dict[str, str]) -> list[str]:
+        response = client.get("/events", headers=headers)
+        assert response.status_code == 200
+        return [event["dag_id"] for event in response.json()["events"]]
+
+    assert dags_seen(as_alice) == ["dag_a"]
+    assert dags_seen(as_bob) == ["dag_a", "dag_b"]
+    assert dags_seen(as_carol) == []  # no readable DAG: nothing, not everything
+    assert client.get("/events", params={"dag_id": "dag_b"}, headers=as_alice).status_code == 403
+    assert client.get("/events", params={"dag_id": "dag_b"}, headers=as_bob).status_code == 200
+    assert client.get("/runs/dag_b", headers=as_alice).status_code == 403
+    assert client.get("/runs/dag_b/run_1", headers=as_alice).status_code == 403
+    assert client.get("/artifacts/dag_b/run_1", headers=as_alice).status_code == 403
+    artifact = {"dag_id": "dag_b", "run_id": "run_1", "task_id": "t", "try_number": 1, "payload": {"n": 1}}
+    assert client.post("/artifacts", json=artifact, headers=as_alice).status_code == 403
+    assert client.post("/artifacts", json=artifact, headers=as_bob).status_code == 201
+    assert client.post("/artifacts", json={**artifact, "dag_id": "dag_a"}, headers=as_bob).status_code == 403
+    assert client.get("/events").status_code == 401

@@ -6,6 +6,7 @@ would install it into the image."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine
 from test_events_support import MetadataDb, MetadataFactory, airshift, metadata_dbs_fixture  # noqa: F401
 
 from airshift.events.capture import install
+from airshift.events.model import NewEvent
 from airshift.events.stores.sqlite import SqliteEventLog
 
 pytestmark = pytest.mark.integration
@@ -167,3 +169,70 @@ def test_airflow_3_plugin_mounts_the_api_behind_airflow_auth(
     assert result.returncode == 0, result.stderr[-3000:]
     assert "status 401" in result.stdout or "status 403" in result.stdout, result.stdout
     assert "openapi 401" in result.stdout or "openapi 403" in result.stdout, result.stdout
+
+
+def test_airflow_3_plugin_shows_each_user_only_the_dags_they_may_read(
+    metadata_dbs: MetadataFactory, tmp_path: Path
+) -> None:
+    """Per-DAG permissions come from Airflow's auth manager: with one that limits `alice` to `dag_a`
+    (as FAB's `access_control` would), she reads only dag_a's events and cannot publish to dag_b;
+    `bob` (SimpleAuthManager role USER) reads both and publishes; a viewer cannot publish."""
+    db = metadata_dbs.new("3.3.2", "sqlite")
+    auth_env = {
+        "AIRFLOW__CORE__AUTH_MANAGER": "per_dag_auth_manager.PerDagAuthManager",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "a-test-jwt-secret-of-enough-length-0123456789",
+        "PYTHONPATH": f"{SRC}:{EVENTS_TESTS / 'auth'}",
+    }
+    parsed = db.airflow("dags", "reserialize", dags_folder=EVENTS_TESTS / "dags_access", extra_env=auth_env)
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    log_path = tmp_path / "events.db"
+    SqliteEventLog(log_path).append(
+        [
+            NewEvent(kind="task_instance", dag_id=dag, run_id="r", task_id="t", try_number=1, state="success",
+                     changed_at="2026-01-01T00:00:00Z")
+            for dag in ("dag_a", "dag_b", "dag_gone")
+        ]
+    )  # fmt: skip
+    script = (
+        "import json\n"
+        "from fastapi.testclient import TestClient\n"
+        "from airflow.api_fastapi.app import init_auth_manager\n"
+        "from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser\n"
+        "from airshift.events.plugin import AirshiftEventsPlugin\n"
+        "manager = init_auth_manager()\n"
+        "(entry,) = AirshiftEventsPlugin.fastapi_apps\n"
+        "client = TestClient(entry['app'])\n"
+        "out = {}\n"
+        "for name, role in (('alice', 'user'), ('bob', 'user'), ('vera', 'viewer')):\n"
+        "    token = manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role))\n"
+        "    auth = {'Authorization': 'Bearer ' + token}\n"
+        "    events = client.get('/events', headers=auth)\n"
+        "    out[name] = {\n"
+        "        'events': sorted(e['dag_id'] for e in events.json()['events']) if events.status_code == 200 else events.status_code,\n"
+        "        'dag_b': client.get('/events', params={'dag_id': 'dag_b'}, headers=auth).status_code,\n"
+        "        'runs_b': client.get('/runs/dag_b', headers=auth).status_code,\n"
+        "        'publish_b': client.post('/artifacts', headers=auth, json={'dag_id': 'dag_b', 'run_id': 'r',\n"
+        "                                 'task_id': 't', 'try_number': 1, 'payload': {'by': name}}).status_code,\n"
+        "    }\n"
+        "print('@@' + json.dumps(out))\n"
+    )
+    env = {**db.env(EVENTS_TESTS / "dags_access"), **auth_env, "AIRFLOW__AIRSHIFT_EVENTS__LOG": str(log_path)}
+    result = subprocess.run(
+        [str(db.runtime.bin_dir / "python"), "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.split("@@", 1)[1])
+    assert seen["alice"] == {"events": ["dag_a"], "dag_b": 403, "runs_b": 403, "publish_b": 403}
+    # DAGs the auth manager does not know (deleted ones) are nobody's to read through the plugin.
+    assert seen["bob"] == {"events": ["dag_a", "dag_b"], "dag_b": 200, "runs_b": 200, "publish_b": 201}
+    # vera reads bob's artifact on dag_b too (one more dag_b event), and cannot publish herself.
+    assert seen["vera"] == {
+        "events": ["dag_a", "dag_b", "dag_b"],
+        "dag_b": 200,
+        "runs_b": 200,
+        "publish_b": 403,
+    }

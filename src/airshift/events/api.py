@@ -4,15 +4,20 @@ artifacts, and supplements from the listener.
 Every route, the OpenAPI document included, depends on the `auth` dependency given to `create_app`:
 `BearerAuth(token)` for `airshift events serve`, Airflow's own user check when the Airflow 3 plugin
 mounts the app in the api-server. Plugin apps are not authenticated by Airflow on their own.
+
+What the authenticated caller may see or write is a `DagAccess` decision per DAG: the bearer token of
+`serve` grants every DAG; the plugin asks Airflow's auth manager, so a user sees the events of exactly
+the DAGs they may read in the UI, and publishes artifacts only for DAGs whose task results they may write.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import re
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -74,6 +79,32 @@ class Published(BaseModel):
 
 
 _BEARER = HTTPBearer(auto_error=False)
+Action = Literal["read", "write"]
+
+
+class DagAccess(Protocol):
+    """Per-DAG permissions of the user the `auth` dependency returned."""
+
+    def readable_dags(self, user: Any) -> frozenset[str] | None:
+        """The DAGs whose events `user` may read; None when every DAG is readable."""
+        ...
+
+    def may(self, user: Any, action: Action, dag_id: str) -> bool: ...
+
+
+class EveryDag:
+    """The holder of the `serve` token may read and write the events of every DAG."""
+
+    def readable_dags(self, user: Any) -> frozenset[str] | None:
+        return None
+
+    def may(self, user: Any, action: Action, dag_id: str) -> bool:
+        return True
+
+
+def _require(access: DagAccess, user: Any, action: Action, dag_id: str) -> None:
+    if not access.may(user, action, dag_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"no permission to {action} DAG {dag_id!r}")
 
 
 class BearerAuth:
@@ -101,7 +132,9 @@ def _filter(
     return EventFilter(dag_id=dag_id, run_id=run_id, task_id=task_id, state=state, kind=kind)
 
 
-def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
+def create_app(log: EventLog, auth: Auth, root_path: str = "", access: DagAccess | None = None) -> FastAPI:
+    dags: DagAccess = access or EveryDag()
+
     app = FastAPI(
         title="airshift EventStream",
         version=__version__,
@@ -112,6 +145,9 @@ def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
         root_path=root_path,
         dependencies=[Depends(auth)],  # every route below
     )
+    # Routes that decide per DAG name the same dependency (FastAPI resolves it once per request). It is
+    # a default value, not an annotation: annotations are resolved at module level, where `auth` is not.
+    current_user = Depends(auth)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi() -> dict[str, Any]:
@@ -125,7 +161,12 @@ def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
         wait: Annotated[
             float, Query(ge=0, le=MAX_WAIT_SECONDS, description="long-poll: seconds to wait for an event")
         ] = 0,
+        user: Any = current_user,
     ) -> EventPage:
+        if where.dag_id is not None:
+            _require(dags, user, "read", where.dag_id)
+        else:
+            where = dataclasses.replace(where, dag_ids=dags.readable_dags(user))
         deadline = time.monotonic() + wait
         while True:
             events = log.read(after, limit, where)
@@ -137,22 +178,25 @@ def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
         )
 
     @app.get("/runs/{dag_id}", response_model=list[RunView])
-    def list_runs(dag_id: str) -> list[RunView]:
+    def list_runs(dag_id: str, user: Any = current_user) -> list[RunView]:
+        _require(dags, user, "read", dag_id)
         by_run: dict[str, list[Event]] = {}
         for event in _all(log, EventFilter(dag_id=dag_id)):
             by_run.setdefault(event.run_id, []).append(event)
         return [fold_run(dag_id, run_id, events) for run_id, events in by_run.items()]
 
     @app.get("/runs/{dag_id}/{run_id}", response_model=RunView)
-    def run_status(dag_id: str, run_id: str) -> RunView:
+    def run_status(dag_id: str, run_id: str, user: Any = current_user) -> RunView:
+        _require(dags, user, "read", dag_id)
         events = _all(log, EventFilter(dag_id=dag_id, run_id=run_id))
         if not events:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no events for run {run_id!r} of DAG {dag_id!r}")
         return fold_run(dag_id, run_id, events)
 
     @app.post("/artifacts", response_model=Published, status_code=status.HTTP_201_CREATED)
-    def publish_artifact(artifact: ArtifactIn) -> Published:
+    def publish_artifact(artifact: ArtifactIn, user: Any = current_user) -> Published:
         """One artifact per task try; publishing the same try again is ignored (safe retries)."""
+        _require(dags, user, "write", artifact.dag_id)
         event = NewEvent(
             kind=ARTIFACT,
             dag_id=artifact.dag_id,
@@ -175,11 +219,13 @@ def create_app(log: EventLog, auth: Auth, root_path: str = "") -> FastAPI:
         )
 
     @app.get("/artifacts/{dag_id}/{run_id}", response_model=list[Event])
-    def read_artifacts(dag_id: str, run_id: str) -> list[Event]:
+    def read_artifacts(dag_id: str, run_id: str, user: Any = current_user) -> list[Event]:
+        _require(dags, user, "read", dag_id)
         return _all(log, EventFilter(dag_id=dag_id, run_id=run_id, kind=ARTIFACT))
 
     @app.post("/supplements", response_model=Published)
-    def supplement(body: SupplementIn) -> Published:
+    def supplement(body: SupplementIn, user: Any = current_user) -> Published:
+        _require(dags, user, "write", body.event.dag_id)
         offset = None
         if body.append:
             result = log.append([body.event])

@@ -9,6 +9,9 @@ file of the plugins folder.
 - On Airflow 3 the API is mounted at `/airshift-events` when `[airshift_events] log` names the event
   log. Plugin apps are not authenticated by Airflow on their own, so every route depends on Airflow's
   `get_user` (a JWT from `Authorization: Bearer` or the UI cookie): the same users as the UI and REST API.
+  What each user may see is Airflow's auth manager's decision, DAG by DAG: events and run status of the
+  DAGs they may read (GET on the DAG), artifacts published only to DAGs whose task instances they may
+  edit (PUT on the DAG's task instances), as FAB's per-DAG `access_control` or any auth manager decides.
 """
 
 from __future__ import annotations
@@ -35,8 +38,33 @@ def _fastapi_apps() -> list[dict[str, Any]]:
     from airshift.events.api import create_app
     from airshift.events.stores.open import open_log
 
-    app = create_app(open_log(log_spec), auth=get_user)
+    app = create_app(open_log(log_spec), auth=get_user, access=AirflowDagAccess())
     return [{"app": app, "url_prefix": URL_PREFIX, "name": "airshift EventStream"}]
+
+
+class AirflowDagAccess:
+    """Per-DAG permissions from the api-server's auth manager (imported lazily: Airflow 3 only)."""
+
+    def readable_dags(self, user: Any) -> frozenset[str] | None:
+        from airflow.api_fastapi.app import get_auth_manager  # type: ignore[import-not-found,unused-ignore]
+
+        return frozenset(get_auth_manager().get_authorized_dag_ids(user=user, method="GET"))
+
+    def may(self, user: Any, action: str, dag_id: str) -> bool:
+        from airflow.api_fastapi.app import get_auth_manager  # type: ignore[import-not-found,unused-ignore]
+        from airflow.api_fastapi.auth.managers.models.resource_details import (  # type: ignore[import-not-found,unused-ignore]
+            DagAccessEntity,
+            DagDetails,
+        )
+
+        details = DagDetails(id=dag_id)
+        if action == "read":
+            return bool(get_auth_manager().is_authorized_dag(method="GET", user=user, details=details))
+        return bool(
+            get_auth_manager().is_authorized_dag(
+                method="PUT", user=user, access_entity=DagAccessEntity.TASK_INSTANCE, details=details
+            )
+        )
 
 
 class AirshiftEventsPlugin(AirflowPlugin):  # type: ignore[misc]

@@ -18,8 +18,12 @@ class EventFilter:
     task_id: str | None = None
     state: str | None = None
     kind: str | None = None
+    # Only events of these DAGs (the ones a user may read); None: no such restriction.
+    dag_ids: frozenset[str] | None = None
 
     def matches(self, event: Event) -> bool:
+        if self.dag_ids is not None and event.dag_id not in self.dag_ids:
+            return False
         return all(
             wanted is None or getattr(event, name) == wanted
             for name, wanted in (

@@ -120,6 +120,11 @@ class PostgresEventLog:
                 if value is not None:
                     clauses.append(f"{name} = :{name}")
                     params[name] = value
+            if where.dag_ids is not None:
+                if not where.dag_ids:
+                    return []
+                clauses.append("dag_id = ANY(:dag_ids)")
+                params["dag_ids"] = sorted(where.dag_ids)
         sql = (
             f"SELECT e.seq AS offset, {', '.join('e.' + name for name in _COLUMNS)}, d.detail "
             f"FROM {TABLE} AS e LEFT JOIN {TABLE}_details AS d USING ({_KEY}) "

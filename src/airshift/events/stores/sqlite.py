@@ -133,6 +133,11 @@ class SqliteEventLog:
                 if value is not None:
                     clauses.append(f"{name} = ?")
                     params.append(value)
+            if where.dag_ids is not None:
+                if not where.dag_ids:
+                    return []
+                clauses.append(f"dag_id IN ({', '.join('?' * len(where.dag_ids))})")
+                params.extend(sorted(where.dag_ids))
         params.append(limit)
         columns = ", ".join(f"e.{name}" for name in _COLUMNS)
         sql = (
