@@ -16,6 +16,7 @@ from airshift.events.consumer import Consumer
 from airshift.events.model import NewEvent
 from airshift.events.offsets import open_offset_store
 from airshift.events.relay import single_relay
+from airshift.events.stores import EventFilter
 from airshift.events.stores.open import open_log
 from airshift.events.stores.postgres import PostgresEventLog
 
@@ -106,3 +107,14 @@ def test_one_relay_per_postgres_log(pg_url: str) -> None:
 def test_opening_a_missing_postgres_log_is_a_clear_error(pg_url: str) -> None:
     with pytest.raises(AirshiftError, match="holds no event log"):
         open_log(pg_url, create=False)
+
+
+def test_reads_restricted_to_readable_dags(pg_url: str) -> None:
+    """The per-DAG access filter of the API, in SQL: only the listed DAGs; an empty list reads nothing."""
+    log = open_log(pg_url)
+    log.append([_event(writer, 1) for writer in range(4)])
+    allowed = EventFilter(dag_ids=frozenset({"dag_1", "dag_3"}))
+    assert [event.dag_id for event in log.read(0, 100, allowed)] == ["dag_1", "dag_3"]
+    assert [event.offset for event in log.read(2, 100, allowed)] == [4]
+    assert log.read(0, 100, EventFilter(dag_ids=frozenset())) == []
+    assert log.read(0, 100, EventFilter(dag_id="dag_1", dag_ids=frozenset({"dag_3"}))) == []
