@@ -22,12 +22,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ from typer.testing import CliRunner
 
 from airshift.cli import app
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
+from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
 from tests.state.source_fixtures import new_key
 
 pytestmark = pytest.mark.integration
@@ -196,13 +195,7 @@ def background(env: AirflowEnv, *command: str) -> Iterator[subprocess.Popen[byte
     try:
         yield process
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_process_group(process)
 
 
 READ_TARGET = textwrap.dedent(

@@ -11,20 +11,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
+from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
 from tests.state.source_fixtures import dag_file_211, new_key
 
 ADMIN_USER = "admin"
@@ -164,10 +163,4 @@ def airflow2_webserver(home: Path, dags: str | None = None) -> Iterator[Webserve
             _wait_healthy(base_url, process, log)
             yield Webserver(env, base_url, ADMIN_USER, password_file, name)
         finally:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+            stop_process_group(process)

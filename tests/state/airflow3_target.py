@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database
+from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
 from tests.state.source_fixtures import new_key
 
 DAGS_3 = textwrap.dedent(
@@ -155,10 +154,4 @@ def airflow3_target(home: Path) -> Iterator[Target]:
             os.chmod(password_file, 0o600)
             yield Target(env, base_url, password_file, name)
         finally:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+            stop_process_group(process, grace=20)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +138,18 @@ for step in steps:
     args = parser.parse_args(step)
     args.func(args)
 """
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """Stop a server started with `start_new_session=True`: SIGTERM to its whole group (Airflow forks
+    workers), then SIGKILL if it has not exited within `grace` seconds."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def make_env(runtime: Runtime, home: Path, db_url: str, fernet_keys: list[str]) -> AirflowEnv:
