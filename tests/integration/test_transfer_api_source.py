@@ -309,6 +309,10 @@ def test_cli_errors_are_one_line(source3: Target, source2: Webserver, target: Ta
     assert "(HTTP 403): an invalid or expired token" in anonymous.stderr
     assert "\n" not in anonymous.stderr.strip()
 
+    nothing = cli(["--from", source3.base_url, *target_args], secrets)
+    assert nothing.returncode == 2
+    assert "needs credentials (HTTP 40" in nothing.stderr and "--from-token-file" in nothing.stderr
+
     closed = cli(["--from", "http://127.0.0.1:9/", *target_args], secrets)
     assert closed.returncode == 2
     assert closed.stderr.strip().startswith("error: cannot reach the source API server http://127.0.0.1:9: ")

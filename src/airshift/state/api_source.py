@@ -91,6 +91,7 @@ class ApiSource:
     api: Api
     version: str
     client: httpx.Client
+    anonymous: bool = False
 
     @property
     def airflow(self) -> str:
@@ -106,6 +107,12 @@ class ApiSource:
             response = self.client.get(f"/api/{self.api}{path}", params=params)
         except httpx.HTTPError as error:
             raise AirshiftError(f"{what}: {_unreachable(self.base_url, error)}") from None
+        if response.status_code in (401, 403) and self.anonymous:
+            raise AirshiftError(
+                f"{what}: the source API server {self.base_url} needs credentials (HTTP {response.status_code}): "
+                "--from-user NAME with --from-password-file FILE (or $AIRSHIFT_FROM_PASSWORD), or "
+                "--from-token-file FILE (or $AIRSHIFT_FROM_TOKEN)"
+            )
         if response.status_code == 401:
             raise AirshiftError(
                 f"{what}: the source API server {self.base_url} refused the credentials (HTTP 401)"
@@ -236,7 +243,7 @@ def open_source(raw_url: str, auth: ApiAuth, timeout: float = 60.0) -> ApiSource
     client = httpx.Client(
         base_url=base, headers=headers, auth=basic, verify=tls_verify(auth.verify), timeout=timeout
     )
-    return ApiSource(base, api, version, client)
+    return ApiSource(base, api, version, client, anonymous=auth.anonymous)
 
 
 @dataclass
