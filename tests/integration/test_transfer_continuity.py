@@ -89,12 +89,27 @@ def source_dag_file(version: int, start: dt.datetime) -> str:
     )
 
 
-def target_dag_file(start: dt.datetime) -> str:
+def target_dag_file(version: int, start: dt.datetime) -> str:
+    if version == 3:
+        header = """\
+            from airflow.sdk import DAG
+            from airflow.providers.standard.operators.empty import EmptyOperator"""
+        # 3.x reads a plain cron string / timedelta as a trigger timetable.
+        trigger = '"0 0 * * *" if kind == "cron" else timedelta(days=1)'
+    else:
+        header = """\
+            from airflow import DAG
+            from airflow.operators.empty import EmptyOperator
+            from airflow.timetables.trigger import CronTriggerTimetable, DeltaTriggerTimetable"""
+        # 2.11 reads them as data-interval timetables: the trigger ones are chosen explicitly there.
+        trigger = (
+            'CronTriggerTimetable("0 0 * * *", timezone="UTC") if kind == "cron" '
+            "else DeltaTriggerTimetable(timedelta(days=1))"
+        )
     return textwrap.dedent(
         f"""\
         from datetime import datetime, timedelta, timezone
-        from airflow.sdk import DAG
-        from airflow.providers.standard.operators.empty import EmptyOperator
+        {textwrap.dedent(header).replace(chr(10), chr(10) + "        ")}
         from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
 
         START = datetime({start.year}, {start.month}, {start.day}, tzinfo=timezone.utc)
@@ -102,8 +117,8 @@ def target_dag_file(start: dt.datetime) -> str:
             if semantics == "data":  # as `airshift fix` writes a cron / timedelta schedule
                 schedule = (CronDataIntervalTimetable("0 0 * * *", timezone="UTC") if kind == "cron"
                             else DeltaDataIntervalTimetable(timedelta(days=1)))
-            else:  # as Airflow 3 reads a plain cron string / timedelta (trigger timetables)
-                schedule = "0 0 * * *" if kind == "cron" else timedelta(days=1)
+            else:
+                schedule = {trigger}
             with DAG(dag_id, start_date=START, schedule=schedule, catchup=catchup) as dag:
                 EmptyOperator(task_id="noop")
             globals()[dag_id] = dag
@@ -205,8 +220,10 @@ READ_TARGET = textwrap.dedent(
     from airflow.models import DagModel, DagRun
     from airflow.utils.session import create_session
     with create_session() as s:
+        # The end of the data interval is when the run became due, in every timetable and release
+        # (2.x has no run_after).
         runs = [[r.dag_id, r.run_type, r.logical_date.isoformat() if r.logical_date else None,
-                 r.run_after.isoformat()] for r in s.scalars(select(DagRun))]
+                 r.data_interval_end.isoformat()] for r in s.scalars(select(DagRun))]
         dags = {d.dag_id: [d.is_paused, d.next_dagrun_create_after.isoformat()
                            if d.next_dagrun_create_after else None] for d in s.scalars(select(DagModel))}
     print("@@" + json.dumps({"runs": runs, "dags": dags}))
@@ -220,42 +237,60 @@ def read_target(env: AirflowEnv) -> tuple[list[list[str]], dict[str, list[object
 
 
 def expected_new_runs(catchup: bool, history: str, midnight: dt.datetime) -> list[dt.datetime]:
-    """run_after of the runs the target scheduler must create now."""
+    """When the runs the target scheduler must create now became due (their data interval end)."""
     if history == "current":
         return []
     return [midnight - 2 * DAY, midnight - DAY, midnight] if catchup else [midnight]
 
 
-@pytest.mark.parametrize("source_version", [2, 1], ids=["from-2.11.2", "from-1.10.15"])
+@contextmanager
+def target_env(version: int, start: dt.datetime, home: Path) -> Iterator[tuple[AirflowEnv, str]]:
+    """A target Airflow on a fresh PostgreSQL database with the DAGs deployed and parsed (paused, as new
+    DAGs are); yields it and the database URL for airshift."""
+    if version == 3:
+        runtime = ensure_runtime("3.3.2", extra_requirements=["apache-airflow-providers-postgres"])
+    else:
+        runtime = ensure_runtime("2.11.2", extra_requirements=["psycopg2-binary"])
+    with postgres_database(f"airshift_cont{version}") as name:
+        env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
+        env.extra_env.update(
+            {
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__API_AUTH__JWT_SECRET": new_key(),
+            }
+            if version == 3
+            else {
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+            }
+        )
+        (env.dags_folder / "dags.py").write_text(target_dag_file(version, start), encoding="utf-8")
+        env.cli_batch([["db", "migrate"], ["dags", "reserialize"]])
+        yield env, f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.mark.parametrize(
+    ("source_version", "target_version"),
+    [(2, 3), (1, 3), (2, 2), (1, 2)],
+    ids=["2.11.2-to-3.3.2", "1.10.15-to-3.3.2", "2.11.2-to-2.11.2", "1.10.15-to-2.11.2"],
+)
 def test_unpausing_after_history_transfer_neither_reruns_nor_skips(
-    source_version: int, tmp_path: Path
+    source_version: int, target_version: int, tmp_path: Path
 ) -> None:
     midnight = today()
     start = midnight - 5 * DAY
-    runtime = ensure_runtime("3.3.2", extra_requirements=["apache-airflow-providers-postgres"])
     with ExitStack() as stack:
         source = stack.enter_context(source_env(source_version, start))
-        name = stack.enter_context(postgres_database("airshift_cont33"))
-        target = make_env(
-            runtime, tmp_path / "target", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()]
-        )
-        target.extra_env.update(
-            {
-                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-                "AIRFLOW__API_AUTH__JWT_SECRET": new_key(),
-            }
-        )
-        (target.dags_folder / "dags.py").write_text(target_dag_file(start), encoding="utf-8")
-        # The DAGs are deployed and parsed first (paused, as new DAGs are), then history is copied.
-        target.cli_batch([["db", "migrate"], ["dags", "reserialize"]])
+        target, target_url = stack.enter_context(target_env(target_version, start, tmp_path / "target"))
         runs_before, dags_before = read_target(target)
         assert runs_before == [] and all(paused for paused, _next in dags_before.values())
 
         copied = CliRunner().invoke(
             app,
-            ["transfer", "--from", source.db_url, "--to-db", f"postgresql://postgres@127.0.0.1:5432/{name}",
+            ["transfer", "--from", source.db_url, "--to-db", target_url,
              "--what", "history", "--ledger", str(tmp_path / "ledger.sqlite")],
             env={"COLUMNS": "200"},
         )  # fmt: skip
@@ -268,7 +303,8 @@ def test_unpausing_after_history_transfer_neither_reruns_nor_skips(
 
         # Unpause everything at once, before the dag-processor has re-parsed anything.
         target.cli_batch([["dags", "unpause", d] for d, *_ in ALL_DAGS])
-        stack.enter_context(background(target, "dag-processor"))
+        if target_version == 3:  # 2.x parses DAGs inside the scheduler
+            stack.enter_context(background(target, "dag-processor"))
         stack.enter_context(background(target, "scheduler"))
 
         def settled(dags: dict[str, list[object]], new: dict[str, list[str]]) -> bool:
