@@ -1,4 +1,5 @@
-"""Schedule continuity after `airshift transfer --what history`, with the real Airflow 3.3.2 scheduler.
+"""Schedule continuity after `airshift transfer --what history`, with the real scheduler of the target
+(Airflow 3.3.2 with its dag-processor, and Airflow 2.11.2).
 
 Sixteen daily DAGs get finished scheduled runs on a real source (Airflow 2.11.2, and 1.10.15), made with
 that Airflow's own models:
@@ -338,7 +339,7 @@ def test_unpausing_after_history_transfer_neither_reruns_nor_skips(
         )
         want = expected_new_runs(catchup, history, midnight)
         if (kind, semantics, catchup, history) == ("delta", "trigger", False, "behind") and len(created) == 1:
-            # Airflow 3 does not align a timedelta trigger schedule to midnight: without catchup, a DAG
+            # Airflow (2.11 and 3.x) does not align a timedelta trigger schedule to midnight: without catchup, a DAG
             # that is behind runs once at the moment it is unpaused, then every 24 h from there.
             assert midnight <= created[0] <= dt.datetime.now(UTC), name_
             want = created
