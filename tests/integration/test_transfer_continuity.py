@@ -2,19 +2,19 @@
 (Airflow 3.3.2 with its dag-processor, and Airflow 2.11.2).
 
 Sixteen daily DAGs get finished scheduled runs on a real source (Airflow 2.11.2, and 1.10.15), made with
-that Airflow's own models:
-cron or timedelta schedule, catchup on or off, history either up to the latest due interval ("current")
-or stopping three intervals short ("behind"). On the Airflow 3.3.2 target each DAG is defined twice
-over: as `airshift fix` writes it (Cron/DeltaDataIntervalTimetable, the source's dating) and as Airflow
-3 reads a plain cron string or timedelta (Cron/DeltaTriggerTimetable: a run is dated at its tick, one
-interval later than the same physical run on the source). The history is copied while the DAGs are
-paused; then the target's own scheduler and dag-processor run and every DAG is unpaused at once.
+that Airflow's own models: cron or timedelta schedule, catchup on or off, history either up to the
+latest due interval ("current") or stopping three intervals short ("behind"). On the target each DAG
+is defined twice over: as `airshift fix` writes it (Cron/DeltaDataIntervalTimetable, the source's
+dating) and with a trigger timetable (Cron/DeltaTriggerTimetable, what Airflow 3 makes of a plain cron
+string or timedelta: a run is dated at its tick, one interval later than the same physical run on the
+source). The history is copied while the DAGs are paused; then the target's scheduler runs and every
+DAG is unpaused at once.
 
 What must hold, for every DAG: no run for an interval the source already ran, and the next due interval
 does run. "current" DAGs get no run now and their next run is tomorrow's; "behind" DAGs with catchup get
-the three missing intervals, without catchup only the latest one (a timedelta trigger schedule is
-not aligned to midnight: without catchup it runs once at the moment of unpausing). Compared by `run_after`, the moment
-the interval closed, which is the same physical moment in both datings.
+the three missing intervals, without catchup only the latest one (a timedelta trigger schedule is not
+aligned to midnight: without catchup it runs once at the moment of unpausing). Compared by the end of
+each run's data interval, the moment it became due, which is the same physical moment in both datings.
 """
 
 from __future__ import annotations
