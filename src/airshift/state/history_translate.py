@@ -26,7 +26,7 @@ CONF_PICKLE_PROTOCOL = 4
 # Airflow 3 stores `triggered_by` as the enum member name (SQLAlchemy Enum, native_enum=False).
 _TRIGGERED_BY = {"scheduled": "TIMETABLE", "backfill": "BACKFILL", "asset_triggered": "ASSET"}
 _RUN_TYPES = {"dataset_triggered": "asset_triggered"}
-_TI_STATES = {"shutdown": "failed"}  # removed in 2.x; a shut-down try ended without success
+_TI_STATES = {"shutdown": "failed"}  # gone in Airflow 3; a shut-down try ended without success
 _RUN_ID_PREFIXES = (("scheduled__", "scheduled"), ("backfill_", "backfill"), ("manual__", "manual"))
 _SAFE_PICKLE_CLASSES = {
     ("builtins", name)
@@ -115,53 +115,67 @@ def run_type_of(row: Mapping[str, Any]) -> str:
     return "manual"
 
 
+def _data_interval(row: Mapping[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
+    start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
+    if start is None or end is None:
+        return None, None  # Airflow requires both or neither
+    return start, end
+
+
+def _run_fields(row: Mapping[str, Any], log_template_id: int | None) -> dict[str, Any]:
+    """The dag run columns every target release shares, as the source had them."""
+    start, end = _data_interval(row)
+    return {
+        "dag_id": row["dag_id"],
+        "run_id": row["run_id"],
+        "queued_at": utc(row.get("queued_at")),
+        "start_date": utc(row.get("start_date")),
+        "end_date": utc(row.get("end_date")),
+        "state": row.get("state"),
+        "data_interval_start": start,
+        "data_interval_end": end,
+        "last_scheduling_decision": utc(row.get("last_scheduling_decision")),
+        "log_template_id": log_template_id,
+        "clear_number": int(row.get("clear_number") or 0),
+        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
+    }
+
+
 def translate_run(row: Mapping[str, Any], log_template_id: int | None, dag_version_id: Any) -> dict[str, Any]:
     where = f"dag run {row['dag_id']}/{row['run_id']}"
     logical_date = utc(row["logical_date"] if "logical_date" in row else row.get("execution_date"))
-    start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
-    if start is None or end is None:
-        start = end = None  # Airflow 3 requires both or neither; it infers missing ones from the timetable
     run_type = run_type_of(row)
     triggered_by = row.get("triggered_by") or _TRIGGERED_BY.get(run_type)
     if triggered_by is None and run_type == "manual":
         # 1.10/2.x only recorded *that* a run was triggered from outside, not from where.
         triggered_by = "REST_API" if row.get("external_trigger") else "CLI"
+    fields = _run_fields(row, log_template_id)
     return {
-        "dag_id": row["dag_id"],
-        "run_id": row["run_id"],
+        **fields,
         "logical_date": logical_date,
-        "queued_at": utc(row.get("queued_at")),
-        "start_date": utc(row.get("start_date")),
-        "end_date": utc(row.get("end_date")),
-        "state": row.get("state"),
         "run_type": run_type,
         "triggered_by": triggered_by,
         "conf": conf_json(row.get("conf"), where),
-        "data_interval_start": start,
-        "data_interval_end": end,
         # Airflow 3: the earliest time the run could start, i.e. the end of its interval.
-        "run_after": utc(row.get("run_after")) or end or logical_date or utc(row.get("start_date")),
-        "last_scheduling_decision": utc(row.get("last_scheduling_decision")),
-        "log_template_id": log_template_id,
-        "clear_number": int(row.get("clear_number") or 0),
+        "run_after": utc(row.get("run_after"))
+        or fields["data_interval_end"]
+        or logical_date
+        or fields["start_date"],
         "created_dag_version_id": dag_version_id,
-        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
     }
 
 
-def translate_ti(row: Mapping[str, Any], run_id: str, dag_version_id: Any) -> dict[str, Any]:
-    start = utc(row.get("start_date"))
-    state = row.get("state")
+def _ti_fields(row: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """The task instance columns every target release shares, keyed by its run's `run_id`."""
     return {
-        "id": uuid7(int(start.timestamp() * 1000) if start else None),
         "dag_id": row["dag_id"],
         "task_id": row["task_id"],
         "run_id": run_id,
         "map_index": int(row["map_index"]) if row.get("map_index") is not None else -1,
-        "start_date": start,
+        "start_date": utc(row.get("start_date")),
         "end_date": utc(row.get("end_date")),
         "duration": row.get("duration"),
-        "state": _TI_STATES.get(str(state), state) if state is not None else None,
+        "state": row.get("state"),
         "try_number": int(row.get("try_number") or 0),
         "max_tries": int(row["max_tries"]) if row.get("max_tries") is not None else -1,
         "hostname": row.get("hostname"),
@@ -178,6 +192,16 @@ def translate_ti(row: Mapping[str, Any], run_id: str, dag_version_id: Any) -> di
         "external_executor_id": row.get("external_executor_id"),
         "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
         "task_display_name": row.get("task_display_name"),
+    }
+
+
+def translate_ti(row: Mapping[str, Any], run_id: str, dag_version_id: Any) -> dict[str, Any]:
+    fields = _ti_fields(row, run_id)
+    start, state = fields["start_date"], fields["state"]
+    return {
+        **fields,
+        "state": _TI_STATES.get(str(state), state) if state is not None else None,
+        "id": uuid7(int(start.timestamp() * 1000) if start else None),
         "dag_version_id": dag_version_id,
     }
 
@@ -196,27 +220,13 @@ def translate_run_airflow2(
     target's (its serialized DAG and newest log template), `creating_job_id` is dropped (no such job
     there)."""
     where = f"dag run {row['dag_id']}/{row['run_id']}"
-    start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
-    if start is None or end is None:
-        start = end = None
     return {
-        "dag_id": row["dag_id"],
-        "run_id": row["run_id"],
+        **_run_fields(row, log_template_id),
         "execution_date": utc(row.get("execution_date")),
-        "queued_at": utc(row.get("queued_at")),
-        "start_date": utc(row.get("start_date")),
-        "end_date": utc(row.get("end_date")),
-        "state": row.get("state"),
         "run_type": run_type_2x(row),
         "external_trigger": bool(row.get("external_trigger")),
         "conf": conf_pickle(row.get("conf"), where),
-        "data_interval_start": start,
-        "data_interval_end": end,
-        "last_scheduling_decision": utc(row.get("last_scheduling_decision")),
         "dag_hash": dag_hash,
-        "log_template_id": log_template_id,
-        "clear_number": int(row.get("clear_number") or 0),
-        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
     }
 
 
@@ -225,30 +235,7 @@ def translate_ti_airflow2(row: Mapping[str, Any], run_id: str) -> dict[str, Any]
     source's jobs and triggers are dropped (they mean nothing on the target); the executor config is
     emptied (pickled executor objects do not survive versions)."""
     return {
-        "dag_id": row["dag_id"],
-        "task_id": row["task_id"],
-        "run_id": run_id,
-        "map_index": int(row["map_index"]) if row.get("map_index") is not None else -1,
-        "start_date": utc(row.get("start_date")),
-        "end_date": utc(row.get("end_date")),
-        "duration": row.get("duration"),
-        "state": row.get("state"),
-        "try_number": int(row.get("try_number") or 0),
-        "max_tries": int(row["max_tries"]) if row.get("max_tries") is not None else -1,
-        "hostname": row.get("hostname"),
-        "unixname": row.get("unixname"),
-        "pool": row.get("pool") or "default_pool",
-        "pool_slots": int(row.get("pool_slots") or 1),
-        "queue": row.get("queue"),
-        "priority_weight": row.get("priority_weight"),
-        "operator": row.get("operator"),
-        "custom_operator_name": row.get("custom_operator_name"),
-        "queued_dttm": utc(row.get("queued_dttm")),
-        "pid": row.get("pid"),
+        **_ti_fields(row, run_id),
         "executor": row.get("executor"),
-        "executor_config": EMPTY_EXECUTOR_CONFIG,
-        "external_executor_id": row.get("external_executor_id"),
-        "updated_at": utc(row.get("updated_at")) or utc(row.get("end_date")),
         "rendered_map_index": row.get("rendered_map_index"),
-        "task_display_name": row.get("task_display_name"),
     }
