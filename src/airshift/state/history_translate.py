@@ -2,8 +2,8 @@
 Airflow 1.10 or 2.x into Airflow 2.x (2.2 and later) rows.
 
 What changes between versions: `execution_date` became `logical_date`; 1.10 had no `run_type` (the run
-id prefix said it); `external_trigger` became `triggered_by`; data intervals exist from 2.2 (before, they
-stay NULL and Airflow infers them from the timetable); task instances were keyed by execution date
+id prefix said it); `external_trigger` became `triggered_by`; data intervals exist from 2.2 (older runs get
+the one of their schedule before translation, see history_intervals); task instances were keyed by execution date
 before 2.2 and get a UUIDv7 `id` in 3.x; `conf` was a pickle and is JSON in 3.x.
 """
 
@@ -215,8 +215,8 @@ def run_type_2x(row: Mapping[str, Any]) -> str:
 def translate_run_airflow2(
     row: Mapping[str, Any], log_template_id: int | None, dag_hash: str | None
 ) -> dict[str, Any]:
-    """A 1.10 or 2.x dag run as an Airflow 2.2+ row. Data intervals are kept (2.2+) or left NULL
-    (1.10, 2.0, 2.1: Airflow 2 infers them from the timetable); `dag_hash` and `log_template_id` are the
+    """A 1.10 or 2.x dag run as an Airflow 2.2+ row. Data intervals are kept (pre-2.2 runs arrive with the
+    one of their schedule, see history_intervals); `dag_hash` and `log_template_id` are the
     target's (its serialized DAG and newest log template), `creating_job_id` is dropped (no such job
     there)."""
     where = f"dag run {row['dag_id']}/{row['run_id']}"
