@@ -65,6 +65,7 @@ class NodeIndex:
     assigns: list[ast.Assign] = field(default_factory=list)
     ifs: list[ast.If] = field(default_factory=list)
     templates: list[ast.Constant] = field(default_factory=list)  # string constants that look like Jinja
+    strings: set[str] = field(default_factory=set)  # the value of every string constant
     assigned: set[str] = field(default_factory=set)  # names bound other than by import
 
     @classmethod
@@ -72,6 +73,7 @@ class NodeIndex:
         index = cls()
         calls, attributes, functions, classes = index.calls, index.attributes, index.functions, index.classes
         assigns, ifs, names, assigned = index.assigns, index.ifs, index.names, index.assigned
+        strings = index.strings
         name_type, constant_type, call_type, attribute_type = ast.Name, ast.Constant, ast.Call, ast.Attribute
         store_types = (ast.Store, ast.Del)
         child_fields = _CHILD_FIELDS
@@ -87,8 +89,10 @@ class NodeIndex:
                 continue
             if kind is constant_type:
                 value = node.value
-                if value.__class__ is str and "{" in value and ("{{" in value or "{%" in value):
-                    index.templates.append(node)
+                if value.__class__ is str:
+                    strings.add(value)
+                    if "{" in value and ("{{" in value or "{%" in value):
+                        index.templates.append(node)
                 continue
             if node is None or kind is str:
                 continue

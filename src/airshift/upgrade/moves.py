@@ -75,7 +75,17 @@ class MoveTable:
     def resolve(
         self, name: str, target: Version, stop_before: frozenset[str] = frozenset()
     ) -> Resolution | None:
-        """Follow moves from `name` for `target`; None when `name` is fine as it is."""
+        """Follow moves from `name` for `target`; None when `name` is fine as it is.
+
+        Memoised: rules ask about the same names for every call and file, and a Resolution is immutable."""
+        key = (name, target, stop_before)
+        if key in self._resolved:
+            return self._resolved[key]
+        resolution = self._resolve(name, target, stop_before)
+        self._resolved[key] = resolution
+        return resolution
+
+    def _resolve(self, name: str, target: Version, stop_before: frozenset[str]) -> Resolution | None:
         hops: list[Move] = []
         current: str | None = name
         seen = {name}

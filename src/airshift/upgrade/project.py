@@ -16,6 +16,7 @@ from pathlib import Path
 from airshift.upgrade.discovery import Discovery, Root
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.source import UnreadableSource, read_source
+from airshift.upgrade.walk import walk
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _factory_calls(tree: ast.Module, module: str) -> set[str]:
     """Qualified names of the functions whose result is passed as `subdag=`."""
     imports = ImportTable(tree)
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Call):
             continue
         for keyword in node.keywords:
@@ -118,7 +119,7 @@ def factory_shape(function: ast.FunctionDef) -> tuple[str, str] | None:
     child = _child_param(dag_id) if dag_id is not None else None
     if child is None or child not in params:
         return None
-    for node in ast.walk(function):  # `with subdag:` blocks would need the parent DAG's context too
+    for node in walk(function):  # `with subdag:` blocks would need the parent DAG's context too
         if isinstance(node, ast.With) and any(
             isinstance(item.context_expr, ast.Name) and item.context_expr.id == variable
             for item in node.items

@@ -23,8 +23,14 @@ class Piece:
     quote: str  # the quote character of this piece (' or ")
 
 
-def literal_pieces(source: str, base_offset: int) -> list[Piece] | None:
-    """Pieces of the string literal(s) in `source` (the exact source text of one ast.Constant)."""
+def literal_pieces(source: str, base_offset: int, value: str | None = None) -> list[Piece] | None:
+    """Pieces of the string literal(s) in `source` (the exact source text of one ast.Constant).
+
+    With the literal's `value`, the common case (one plain literal) is answered without the tokenizer."""
+    if value is not None:
+        single = _single_piece(source, base_offset, value)
+        if single is not None:
+            return [single]
     # Parentheses make the line breaks between concatenated pieces plain whitespace to the tokenizer.
     wrapped = "(" + source + ")"
     try:
@@ -72,6 +78,27 @@ def literal_pieces(source: str, base_offset: int) -> list[Piece] | None:
         )
         value_offset += len(body)
     return pieces or None
+
+
+def _single_piece(source: str, base_offset: int, value: str) -> Piece | None:
+    """The one piece of a literal written as a single plain string with its value verbatim between the
+    quotes, else None (the tokenizer decides). When the text between the outer quotes equals the value,
+    with no backslash or carriage return in it, it is one token: joining literals puts quotes and
+    whitespace between them that no value holds, and escapes are excluded. That token is what the
+    tokenizer would give, with the same offsets."""
+    prefix_length = 0
+    while prefix_length < len(source) and source[prefix_length] in _PREFIX_CHARS:
+        prefix_length += 1
+    if "b" in source[:prefix_length].lower() or "f" in source[:prefix_length].lower():
+        return None
+    rest = source[prefix_length:]
+    quote = rest[:3] if rest[:3] in ('"""', "'''") else rest[:1]
+    if quote not in ('"', "'", '"""', "'''") or len(rest) < 2 * len(quote) or not rest.endswith(quote):
+        return None
+    body = rest[len(quote) : len(rest) - len(quote)]
+    if body != value or "\\" in body or "\r" in body:
+        return None
+    return Piece(0, base_offset + prefix_length + len(quote), len(body), quote[0])
 
 
 def source_offset(pieces: list[Piece], value_start: int, length: int) -> int | None:

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.rules.calls import callee_last, is_dag_call, keyword
+from airshift.upgrade.rules.calls import callee_last, dag_calls, keyword
 from airshift.upgrade.templates import Schedule
 
 PRESET_PERIODS: dict[str, dt.timedelta | None] = {
@@ -144,7 +144,7 @@ def file_schedule(ctx: FileContext) -> Schedule | None:
 
 
 def _file_schedule(ctx: FileContext) -> Schedule | None:
-    schedules = {schedule_of(ctx, call) for call in ctx.nodes.calls if is_dag_call(ctx, call)}
+    schedules = {schedule_of(ctx, call) for call in dag_calls(ctx)}
     if len(schedules) == 1:
         return next(iter(schedules))
     return None

@@ -67,8 +67,16 @@ def _local_class(ctx: FileContext, name: str) -> Templated | None:
 
 
 def templated_for(ctx: FileContext, call: ast.Call) -> Templated | None:
-    """The templated arguments of the class a call instantiates, when known."""
-    qualified, last = callee_name(ctx, call)
+    """The templated arguments of the class a call instantiates, when known. The answer depends only on
+    the callee's names, and a file calls the same few classes again and again: it is kept per file."""
+    names = callee_name(ctx, call)
+    known: dict[tuple[str | None, str], Templated | None] = ctx.memo("templated_for", dict)
+    if names not in known:
+        known[names] = _templated_for(ctx, *names)
+    return known[names]
+
+
+def _templated_for(ctx: FileContext, qualified: str | None, last: str) -> Templated | None:
     table = _table()
     if qualified is not None:
         # A field templated before or after the move is a template: the union over the move chain.

@@ -15,8 +15,8 @@ from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.calls import (
     callee_last,
+    dag_calls,
     default_args_dicts,
-    is_dag_call,
     is_operator_call,
     keyword,
     local_operator_classes,
@@ -212,11 +212,12 @@ class ArgumentChanges:
         if not ctx.imports.imports_airflow():
             return
         local_classes = local_operator_classes(ctx)
+        dags = {id(call) for call in dag_calls(ctx)}
         for call in ctx.nodes.calls:
             if not call.keywords:
                 continue
             scopes = {"any"}
-            if is_dag_call(ctx, call):
+            if id(call) in dags:
                 scopes.add("dag")
             elif is_operator_call(ctx, call, local_classes):
                 scopes.add("operator")
@@ -228,7 +229,6 @@ class ArgumentChanges:
         yield from self._default_args(ctx)
 
     def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
-        items = keyword_items(call)
         for change in CHANGES:
             if change.scope not in scopes or not _applies(change, ctx):
                 continue
@@ -236,6 +236,7 @@ class ArgumentChanges:
             if item is None:
                 continue
             if change.new is None:
+                items = keyword_items(call)  # sorted by position: only needed to remove an argument
                 edit = ctx.remove_item(items, items.index(item))
                 yield ctx.finding(
                     change.meta,

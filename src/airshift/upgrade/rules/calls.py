@@ -41,6 +41,12 @@ def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:
     return last == "DAG"
 
 
+def dag_calls(ctx: FileContext) -> list[ast.Call]:
+    """The calls that build a DAG, in source order. Several rules and the schedule look for them; the
+    answer is computed once per file."""
+    return ctx.memo("dag_calls", lambda: [call for call in ctx.nodes.calls if is_dag_call(ctx, call)])
+
+
 def local_operator_classes(ctx: FileContext) -> set[str]:
     """Classes defined in this file that derive from an operator or sensor."""
     return ctx.memo("local_operator_classes", lambda: _local_operator_classes(ctx))

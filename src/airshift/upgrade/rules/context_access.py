@@ -20,6 +20,7 @@ from airshift.upgrade.rules.calls import callee_last, default_args_dicts, local_
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
 from airshift.upgrade.versions import at_least
+from airshift.upgrade.walk import walk
 
 CONTEXT_KEY = RuleMeta(
     code="AS701",
@@ -103,13 +104,16 @@ class ContextAccess:
             return
         if not any(key in ctx.text for key in REMOVED_KEYS) and "external_trigger" not in ctx.text:
             return
+        reads, parameters = _may_read(ctx), _may_take(ctx)
+        if not reads and not parameters:
+            return  # none of the nodes a finding is made from occurs in the file
         schedule = file_schedule(ctx)
         # A context function nested in another (a get_current_context() task inside a @dag function) is
         # walked from both; report each read once.
         reported: set[tuple[int, str]] = set()
         for info in self._context_functions(ctx):
-            findings = list(self._dict_reads(ctx, info, schedule))
-            if info.by_keyword:
+            findings = list(self._dict_reads(ctx, info, schedule)) if reads else []
+            if info.by_keyword and parameters:
                 findings += self._parameters(ctx, info)
             for finding in findings:
                 if (finding.offset, finding.message) not in reported:
@@ -170,7 +174,7 @@ class ContextAccess:
             if any(_is_task_decorator(ctx, d) for d in function.decorator_list):
                 add(function, by_keyword=True, positional=None)
         for function in ctx.nodes.functions if "get_current_context" in ctx.text else ():
-            for node in ast.walk(function):
+            for node in walk(function):
                 if (
                     isinstance(node, ast.Assign)
                     and isinstance(node.value, ast.Call)
@@ -185,7 +189,7 @@ class ContextAccess:
         self, ctx: FileContext, info: ContextFunction, schedule: Schedule | None
     ) -> Iterator[Finding]:
         category = ctx.category(CONTEXT_KEY)
-        for node in ast.walk(info.function):
+        for node in walk(info.function):
             if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 name = _dict_name(node.value, info)
                 key = _string(node.slice)
@@ -328,7 +332,7 @@ class ContextAccess:
             replacement = (
                 new if key in RENAMED_KEYS else f'{new}.strftime("{DATE_FORMATS[key.removeprefix("next_")]}")'
             )
-            for node in ast.walk(function):
+            for node in walk(function):
                 if isinstance(node, ast.Name) and node.id == key and isinstance(node.ctx, ast.Load):
                     edits.append(ctx.replace(node, replacement))
             yield ctx.finding(
@@ -338,6 +342,25 @@ class ContextAccess:
                 edits=edits,
                 category=category,
             )
+
+
+def _may_read(ctx: FileContext) -> bool:
+    """Whether `_dict_reads` can find anything in this file: each of its findings is made from a string
+    constant that is a removed key (`context["next_ds"]`, `context.get("conf")`) or from an attribute
+    named execution_date or external_trigger. Both are known from the shared walk, without walking
+    every context function."""
+    if not REMOVED_KEYS.isdisjoint(ctx.nodes.strings):
+        return True
+    return any(node.attr in _RENAMED_ATTRIBUTES for node in ctx.nodes.attributes)
+
+
+def _may_take(ctx: FileContext) -> bool:
+    """Whether `_parameters` can find anything: it reports parameters named after a removed key, and
+    every parameter name is among the names the file binds."""
+    return not REMOVED_KEYS.isdisjoint(ctx.assigned)
+
+
+_RENAMED_ATTRIBUTES = frozenset({"execution_date", "external_trigger"})
 
 
 def _remove_parameter(

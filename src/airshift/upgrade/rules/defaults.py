@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.calls import is_dag_call, keyword
+from airshift.upgrade.rules.calls import dag_calls, keyword
 from airshift.upgrade.schedule import is_cron_string, module_constant, schedule_argument
 
 DEFAULT_SCHEDULE = RuleMeta(
@@ -73,8 +73,8 @@ class BehaviourDefaults:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        for call in ctx.nodes.calls:
-            if not is_dag_call(ctx, call) or any(k.arg is None for k in call.keywords):
+        for call in dag_calls(ctx):
+            if any(k.arg is None for k in call.keywords):
                 continue  # **kwargs may carry schedule or catchup: cannot tell
             if ctx.source_version == "1.10" and keyword(call, "params") is not None:
                 yield ctx.finding(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.versions import at_least
+from airshift.upgrade.walk import walk
 
 DAYS_AGO = RuleMeta(
     code="AS401",
@@ -124,7 +125,7 @@ class RemovedHelpers:
         for block in ctx.nodes.ifs:
             if not _is_main_guard(block.test):
                 continue
-            for node in ast.walk(block):
+            for node in walk(block):
                 if (
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Attribute)

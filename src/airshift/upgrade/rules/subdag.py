@@ -19,6 +19,7 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
 from airshift.upgrade.rules.calls import keyword
+from airshift.upgrade.walk import walk
 
 SUBDAG = RuleMeta(
     code="AS501",
@@ -79,7 +80,7 @@ class SubdagToTaskGroup:
                 if isinstance(target, ast.Name) and target.id == variable:
                     edits.append(self._task_group_call(ctx, statement.value, factory))
                     break
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, ast.Call):
                 item = keyword(node, "dag")
                 if item is not None and isinstance(item.value, ast.Name) and item.value.id == variable:

@@ -17,11 +17,12 @@ from pathlib import Path
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.pystrings import literal_pieces, quote_at, source_offset
-from airshift.upgrade.rules.calls import is_dag_call, keyword
+from airshift.upgrade.rules.calls import dag_calls, keyword
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import templated_for
 from airshift.upgrade.templates import REMOVED_NAMES, Schedule, mentions_removed, rewrite_template
 from airshift.upgrade.versions import at_least
+from airshift.upgrade.walk import walk
 
 TEMPLATE = RuleMeta(
     code="AS601",
@@ -66,9 +67,11 @@ class TemplateVariables:
         if not ctx.imports.imports_airflow():
             return
         schedule = file_schedule(ctx)
-        searchpath = self._searchpath(ctx)
+        searchpath: list[Path] | None = None  # resolving folders costs system calls: only when needed
         seen: set[int] = set()
         for call in ctx.nodes.calls:
+            if not call.keywords:
+                continue  # nothing passed by keyword, so no templated argument to read
             templated = templated_for(ctx, call)
             if templated is None:
                 continue
@@ -79,6 +82,8 @@ class TemplateVariables:
                     seen.add(id(string))
                     yield from self._inline(ctx, string, schedule)
                     if templated.extensions and str(string.value).endswith(templated.extensions):
+                        if searchpath is None:
+                            searchpath = self._searchpath(ctx)
                         yield from self._template_file(ctx, string, searchpath, schedule)
         yield from self._unknown(ctx, seen)
 
@@ -116,7 +121,8 @@ class TemplateVariables:
         renders every value of CHECKS."""
         if "for " not in ctx.text:
             return
-        for loop in (n for n in ast.walk(ctx.tree) if isinstance(n, ast.For)):
+        loops = ctx.memo("for_loops", lambda: [n for n in walk(ctx.tree) if isinstance(n, ast.For)])
+        for loop in loops:
             target, iterable = loop.target, loop.iter
             method = None
             if (
@@ -144,9 +150,9 @@ class TemplateVariables:
     def _inline(self, ctx: FileContext, string: ast.Constant, schedule: Schedule | None) -> Iterator[Finding]:
         value = string.value
         assert isinstance(value, str)
-        if "{" not in value:
-            return
-        pieces = literal_pieces(ctx.segment(string), ctx.start(string))
+        if not mentions_removed(value):
+            return  # rewrite_template would find nothing: skip reading the literal's source
+        pieces = literal_pieces(ctx.segment(string), ctx.start(string), value)
         quote = '"' if pieces and quote_at(pieces, 0) == "'" else "'"
         rewrite = rewrite_template(value, schedule, quote=quote, target=ctx.target, iso_datetimes=_iso(ctx))
         category = ctx.category(TEMPLATE)
@@ -175,9 +181,7 @@ class TemplateVariables:
     def _searchpath(self, ctx: FileContext) -> list[Path]:
         base = Path(ctx.path).resolve().parent if ctx.path and ctx.path != "<string>" else Path.cwd()
         folders = [base]
-        for call in ctx.nodes.calls:
-            if not is_dag_call(ctx, call):
-                continue
+        for call in dag_calls(ctx):
             item = keyword(call, "template_searchpath")
             if item is None:
                 continue
