@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,45 @@ def test_probe_compiles_on_the_oldest_and_newest_interpreters(version: str) -> N
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def _probe_module() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("airshift_snapshot_probe", snapshot.probe_script())
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_probe_compiles_each_template_once_and_renders_it_for_any_context() -> None:
+    import jinja2
+
+    probe: Any = _probe_module()
+    env = probe._compiling_once(jinja2.Environment())
+    first = env.from_string("run {{ ds }}")
+    assert env.from_string("run {{ ds }}") is first  # compiled once
+    assert first.render(ds="2024-01-01") == "run 2024-01-01"
+    assert env.from_string("run {{ ds }}").render(ds="2024-01-02") == "run 2024-01-02"
+    assert env.from_string("other {{ ds }}") is not first
+
+
+def test_probe_shares_environments_only_between_identically_configured_dags() -> None:
+    probe: Any = _probe_module()
+
+    class Dag:
+        folder = "/dags"
+        template_searchpath = None
+        template_undefined = None
+        render_template_as_native_obj = False
+        user_defined_macros = None
+        user_defined_filters = None
+        jinja_environment_kwargs = None
+
+    plain, other_folder, with_macros = Dag(), Dag(), Dag()
+    other_folder.folder = "/elsewhere"
+    with_macros.user_defined_macros = {"team": "x"}
+    assert probe._env_settings(plain) == probe._env_settings(Dag())
+    assert probe._env_settings(other_folder) != probe._env_settings(plain)
+    assert probe._env_settings(with_macros) is None  # its own environment, never shared

@@ -479,7 +479,9 @@ def _no_xcom(*args, **kwargs):
     return kwargs.get("default")
 
 
-_JINJA_ENVS = {}
+_JINJA_ENVS = {}  # per DAG object, cleared for each DAG
+# Environments of DAGs that Airflow configures identically, shared across DAGs, with compiled templates.
+_SHARED_ENVS = {}
 
 
 def _template_env(task):
@@ -489,8 +491,54 @@ def _template_env(task):
     if dag is None:
         return task.get_template_env() if hasattr(task, "get_template_env") else None
     if id(dag) not in _JINJA_ENVS:
-        _JINJA_ENVS[id(dag)] = dag.get_template_env()
+        key = _env_settings(dag)
+        if key is None:
+            _JINJA_ENVS[id(dag)] = dag.get_template_env()
+        else:
+            if key not in _SHARED_ENVS:
+                _SHARED_ENVS[key] = _compiling_once(dag.get_template_env())
+            _JINJA_ENVS[id(dag)] = _SHARED_ENVS[key]
     return _JINJA_ENVS[id(dag)]
+
+
+def _env_settings(dag):
+    """What Airflow (1.10 to 3.x) builds a DAG's Jinja environment from, as a key: the DAG's folder and
+    template_searchpath (the loader), template_undefined and render_template_as_native_obj. None when
+    the DAG adds macros, filters or environment options: its environment is its own."""
+    if any(getattr(dag, name, None) for name in _OWN_ENV_SETTINGS):
+        return None
+    searchpath = getattr(dag, "template_searchpath", None) or ()
+    if isinstance(searchpath, str):
+        searchpath = (searchpath,)
+    try:
+        return (
+            str(getattr(dag, "folder", "")),
+            tuple(str(p) for p in searchpath),
+            getattr(dag, "template_undefined", None),
+            bool(getattr(dag, "render_template_as_native_obj", False)),
+        )
+    except TypeError:  # an unhashable setting: keep the DAG's own environment
+        return None
+
+
+_OWN_ENV_SETTINGS = ("user_defined_macros", "user_defined_filters", "jinja_environment_kwargs")
+
+
+def _compiling_once(env):
+    """Compile each distinct template string once. Airflow compiles on every render; a compiled Jinja
+    template renders the same for any context, and compiling is most of what rendering costs."""
+    compiled = {}
+    from_string = env.from_string
+
+    def from_string_once(source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return from_string(source, globals, template_class)
+        if source not in compiled:
+            compiled[source] = from_string(source)
+        return compiled[source]
+
+    env.from_string = from_string_once
+    return env
 
 
 def _render_task(task, run, run_id):
