@@ -233,3 +233,39 @@ def test_as701_gates_skip_only_files_without_findings(
     assert [_as701(text) for text in samples] == gated
     assert sum(bool(found) for found in gated) >= 20  # the comparison covered files with findings
     assert gated[0] and gated[1] and gated[2] and gated[3] and not gated[4]
+
+
+# -- discovery ----------------------------------------------------------------------------------------
+
+
+def test_excludes_match_as_fnmatch_decides() -> None:
+    import fnmatch
+
+    from airshift.upgrade.discovery import DEFAULT_EXCLUDES, _excluded
+
+    patterns = (*DEFAULT_EXCLUDES, "*_test.py", "*/legacy/*", "[ab]?.py", "x*y")
+    paths = [
+        Path(p)
+        for p in (
+            "dags/.git",
+            "dags/venv",
+            "dags/venvs",
+            "dags/a/b_test.py",
+            "dags/legacy/x.py",
+            "legacy/x.py",
+            "dags/a1.py",
+            "dags/c1.py",
+            "xay",
+            "dags/xy/z.py",
+            "dags/__pycache__",
+            "dags/node_modules/x",
+            "dags/ok.py",
+        )
+    ]
+    for path in paths:
+        for chosen in (patterns, (), ("*.py",), DEFAULT_EXCLUDES):
+            expected = any(
+                fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern)
+                for pattern in chosen
+            )
+            assert _excluded(path, chosen) == expected, (path, chosen)

@@ -7,7 +7,9 @@ reported instead of followed.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +45,22 @@ class Discovery:
 
 
 def _excluded(path: Path, excludes: tuple[str, ...]) -> bool:
-    return any(
-        fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern) for pattern in excludes
+    """Whether the name or the whole path matches one of the patterns, as `fnmatch.fnmatch` decides."""
+    matcher = _matcher(excludes)
+    return matcher is not None and (
+        matcher.match(os.path.normcase(path.name)) is not None
+        or matcher.match(os.path.normcase(str(path))) is not None
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """All patterns as one regex: `fnmatch.fnmatch` normalises case and matches each pattern's
+    translation; the alternation of those translations matches when any of them does, in one pass
+    instead of two fnmatch calls per pattern for every entry of every folder."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(pattern)) for pattern in patterns))
 
 
 def discover(paths: list[Path], excludes: tuple[str, ...] = ()) -> Discovery:

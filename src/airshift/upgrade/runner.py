@@ -303,15 +303,16 @@ def run(
 ) -> RunResult:
     """Process every discovered file; reports come back in the order of the files."""
     started = time.perf_counter()
-    factories = find_subdag_factories(discovery)
+    modules = [module_name(root, path) for root, path in discovery.python]
+    factories = find_subdag_factories(discovery, modules)
     if factories:
         options = dataclasses.replace(
             options, settings=dataclasses.replace(options.settings, subdag_factories=factories)
         )
     jobs: list[tuple[str, str | None, RunOptions, str]] = []
-    for root, path in discovery.python:
+    for (root, path), module in zip(discovery.python, modules, strict=True):
         target = str(_target(root, path, options)) if options.write else None
-        jobs.append((str(path), target, options, module_name(root, path)))
+        jobs.append((str(path), target, options, module))
     reports: list[FileReport] = []
     workers = options.jobs or os.cpu_count() or 1
     previous_gc = gc.get_threshold()

@@ -8,6 +8,7 @@ new name; an argument that only has a meaning on older versions is removed.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from airshift.upgrade.rules.calls import (
     local_operator_classes,
     subscript_assignments,
 )
-from airshift.upgrade.versions import at_least
+from airshift.upgrade.versions import Version, at_least
 
 
 def _meta(
@@ -185,6 +186,23 @@ def _applies(change: Change, ctx: FileContext) -> bool:
     return at_least(ctx.target, change.meta.deprecated_from)
 
 
+@functools.cache
+def _changes_on(target: Version) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
+    """CHANGES and REPORTS that apply on `target`, in their order: the same for every call of a run."""
+    return (
+        tuple(c for c in CHANGES if at_least(target, c.meta.deprecated_from)),
+        tuple(c for c in REPORTS if at_least(target, c.meta.deprecated_from)),
+    )
+
+
+def _keywords(call: ast.Call) -> dict[str | None, ast.keyword]:
+    """The call's keywords by name; the first one wins, as with `keyword()`."""
+    found: dict[str | None, ast.keyword] = {}
+    for item in call.keywords:
+        found.setdefault(item.arg, item)
+    return found
+
+
 def _category(change: Change, ctx: FileContext) -> Category:
     return ctx.category(change.meta)
 
@@ -229,10 +247,12 @@ class ArgumentChanges:
         yield from self._default_args(ctx)
 
     def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
-        for change in CHANGES:
-            if change.scope not in scopes or not _applies(change, ctx):
+        changes, reports = _changes_on(ctx.target)
+        keywords = _keywords(call)
+        for change in changes:
+            if change.scope not in scopes:
                 continue
-            item = keyword(call, change.old)
+            item = keywords.get(change.old)
             if item is None:
                 continue
             if change.new is None:
@@ -245,7 +265,7 @@ class ArgumentChanges:
                     edits=[edit],
                     category=_category(change, ctx),
                 )
-            elif keyword(call, change.new) is not None:
+            elif change.new in keywords:
                 yield ctx.finding(
                     change.meta,
                     item,
@@ -260,9 +280,9 @@ class ArgumentChanges:
                     edits=[ctx.keyword_name_edit(item, change.new)],
                     category=_category(change, ctx),
                 )
-        for change in REPORTS:
-            if change.scope in scopes and _applies(change, ctx):
-                item = keyword(call, change.old)
+        for change in reports:
+            if change.scope in scopes:
+                item = keywords.get(change.old)
                 if item is not None:
                     yield ctx.finding(
                         change.meta, item, change.message or "", category=_category(change, ctx)
