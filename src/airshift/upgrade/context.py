@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -121,12 +122,11 @@ class NodeIndex:
                 elif value is not None:
                     push(value)
         for found in (calls, attributes, functions, classes, assigns, ifs):
-            found.sort(key=_position)
+            found.sort(key=_POSITION)
         return index
 
 
-def _position(node: ast.AST) -> tuple[int, int]:
-    return (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+_POSITION = operator.attrgetter("lineno", "col_offset")  # (line, column): a sort key computed in C
 
 
 class FileContext:

@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+# try/except and (Python 3.11+) try/except*; looked up once rather than by class name for every statement.
+_TRY_TYPES: tuple[type[ast.stmt], ...] = tuple(
+    kind for kind in (ast.Try, getattr(ast, "TryStar", None)) if isinstance(kind, type)
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def _walk_imports(
     for statement in body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
             yield statement, guarded, top_level
-        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+        elif isinstance(statement, _TRY_TYPES):
             try_node: ast.Try = statement  # type: ignore[assignment]
             shim = any(_catches_import_error(h) for h in try_node.handlers)
             for part in (try_node.body, try_node.orelse, try_node.finalbody):

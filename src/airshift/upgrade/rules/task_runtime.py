@@ -46,6 +46,12 @@ SESSION_HELPERS = {
     "airflow.utils.db.create_session": "create_session()",
     "airflow.utils.session.NEW_SESSION": "NEW_SESSION",
 }
+# Every name a session helper's binding can have: the helper itself or a module on its dotted path.
+_HELPER_PATHS = frozenset(
+    ".".join(parts[:end])
+    for parts in (h.split(".") for h in SESSION_HELPERS)
+    for end in range(1, len(parts) + 1)
+)
 ORM_MODELS = (
     "DagRun",
     "TaskInstance",
@@ -79,12 +85,12 @@ class TaskRuntimeAccess:
 
     def _db_access(self, ctx: FileContext) -> Iterator[Finding]:
         reported: set[int] = set()
-        roots = {
-            b.local
-            for b in ctx.imports.all_bindings
-            if any(h == b.qualified or h.startswith(b.qualified + ".") for h in SESSION_HELPERS)
-        }
-        candidates: list[ast.expr] = [n for n in ctx.nodes.attributes if _root_name(n) in roots]
+        # Local names bound to a session helper or to a module on the way to one (`from airflow import
+        # settings`, then settings.Session).
+        roots = {b.local for b in ctx.imports.all_bindings if b.qualified in _HELPER_PATHS}
+        candidates: list[ast.expr] = (
+            [n for n in ctx.nodes.attributes if _root_name(n) in roots] if roots else []
+        )
         candidates += [n for name in roots for n in ctx.nodes.names.get(name, [])]
         for node in candidates:
             qualified = ctx.imports.qualified(node)
@@ -131,11 +137,12 @@ class TaskRuntimeAccess:
     def _top_level_variables(self, ctx: FileContext) -> Iterator[Finding]:
         if "Variable" not in ctx.text:
             return
+        gets = [node for node in ctx.nodes.calls if _is_variable_get(ctx, node)]
+        if not gets:
+            return  # the spans below are only needed to place a Variable.get
         bodies = [(ctx.start(d), ctx.end(d)) for d in (*ctx.nodes.functions, *ctx.nodes.classes)]
         statements = {(ctx.start(s), ctx.end(s)): s for s in ctx.tree.body}
-        for node in ctx.nodes.calls:
-            if not _is_variable_get(ctx, node):
-                continue
+        for node in gets:
             offset = ctx.start(node)
             if any(start <= offset < end for start, end in bodies) or _in_lambda(ctx, offset):
                 continue  # runs when the task runs, not at parse time
