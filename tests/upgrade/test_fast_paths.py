@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from airshift.upgrade import templates
-from airshift.upgrade.context import FileContext, Settings
+from airshift.upgrade import context, templates
+from airshift.upgrade.context import FileContext, NodeIndex, Settings
 from airshift.upgrade.engine import parse
 from airshift.upgrade.moves import load_table
 from airshift.upgrade.names import ImportTable
@@ -269,3 +269,33 @@ def test_excludes_match_as_fnmatch_decides() -> None:
                 for pattern in chosen
             )
             assert _excluded(path, chosen) == expected, (path, chosen)
+
+
+# -- the shared walk ----------------------------------------------------------------------------------
+
+
+def _index_fields(index: NodeIndex) -> dict[str, object]:
+    lists = ("calls", "attributes", "functions", "classes", "assigns", "ifs", "templates")
+    found: dict[str, object] = {name: [id(node) for node in getattr(index, name)] for name in lists}
+    found["names"] = [(name, [id(node) for node in nodes]) for name, nodes in index.names.items()]
+    found["assigned"], found["strings"] = index.assigned, index.strings
+    return found
+
+
+def test_skipping_value_fields_changes_nothing_the_walk_collects(
+    sources: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trees = [tree for _, tree in _parseable([*EDGE_CASES, *sources])]
+    fast = [_index_fields(NodeIndex.build(tree)) for tree in trees]
+    monkeypatch.setattr(context, "_VALUE_FIELDS", {})
+    monkeypatch.setattr(context, "_CHILD_FIELDS", {})
+    assert [_index_fields(NodeIndex.build(tree)) for tree in trees] == fast
+
+
+def test_value_fields_never_hold_nodes(sources: list[str]) -> None:
+    for _, tree in _parseable([*EDGE_CASES, *sources]):
+        for node in ast.walk(tree):
+            for name in context._VALUE_FIELDS.get(node.__class__, ()):
+                value = getattr(node, name, None)
+                values = value if isinstance(value, list) else [value]
+                assert not any(isinstance(v, ast.AST) for v in values), (node, name)

@@ -41,13 +41,32 @@ class Settings:
 
 
 _SKIP_FIELDS = {"ctx", "type_ignores", "type_comment"}
+# Fields that hold a name, a number or a list of names, never a node (the same in every Python version
+# airshift runs on). The walk skips them: pushing and popping them did nothing but cost time.
+_VALUE_FIELDS: dict[type, frozenset[str]] = {
+    ast.Attribute: frozenset({"attr"}),
+    ast.arg: frozenset({"arg"}),
+    ast.keyword: frozenset({"arg"}),
+    ast.alias: frozenset({"name", "asname"}),
+    ast.ImportFrom: frozenset({"module", "level"}),
+    ast.FunctionDef: frozenset({"name"}),
+    ast.AsyncFunctionDef: frozenset({"name"}),
+    ast.ClassDef: frozenset({"name"}),
+    ast.ExceptHandler: frozenset({"name"}),
+    ast.Global: frozenset({"names"}),
+    ast.Nonlocal: frozenset({"names"}),
+    ast.comprehension: frozenset({"is_async"}),
+    ast.FormattedValue: frozenset({"conversion"}),
+    ast.AnnAssign: frozenset({"simple"}),
+}
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(cls)
     if fields is None:
-        fields = _CHILD_FIELDS[cls] = tuple(f for f in getattr(cls, "_fields", ()) if f not in _SKIP_FIELDS)
+        skip = _SKIP_FIELDS | _VALUE_FIELDS.get(cls, frozenset())
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in getattr(cls, "_fields", ()) if f not in skip)
     return fields
 
 
@@ -115,7 +134,10 @@ class NodeIndex:
                 assigned.add(node.arg)
             elif kind is ast.ExceptHandler and node.name:
                 assigned.add(node.name)
-            for name in child_fields.get(kind) or _child_fields(kind):
+            fields = child_fields.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     extend(value)
