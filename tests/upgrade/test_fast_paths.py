@@ -299,3 +299,14 @@ def test_value_fields_never_hold_nodes(sources: list[str]) -> None:
                 value = getattr(node, name, None)
                 values = value if isinstance(value, list) else [value]
                 assert not any(isinstance(v, ast.AST) for v in values), (node, name)
+
+
+def test_walk_instances_is_walk_filtered_by_type(sources: list[str]) -> None:
+    from airshift.upgrade.walk import walk_instances
+
+    kinds_list: list[type | tuple[type, ...]] = [ast.For, ast.Name, (ast.Subscript, ast.Call, ast.Attribute)]
+    for _, tree in _parseable([*EDGE_CASES, *sources]):
+        for kinds in kinds_list:
+            expected = [node for node in ast.walk(tree) if isinstance(node, kinds)]
+            got = list(walk_instances(tree, kinds))
+            assert len(got) == len(expected) and all(a is b for a, b in zip(got, expected, strict=True))

@@ -20,7 +20,7 @@ from airshift.upgrade.rules.calls import callee_last, default_args_dicts, local_
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
 from airshift.upgrade.versions import at_least
-from airshift.upgrade.walk import walk
+from airshift.upgrade.walk import walk_instances
 
 CONTEXT_KEY = RuleMeta(
     code="AS701",
@@ -174,12 +174,10 @@ class ContextAccess:
             if any(_is_task_decorator(ctx, d) for d in function.decorator_list):
                 add(function, by_keyword=True, positional=None)
         for function in ctx.nodes.functions if "get_current_context" in ctx.text else ():
-            for node in walk(function):
-                if (
-                    isinstance(node, ast.Assign)
-                    and isinstance(node.value, ast.Call)
-                    and (ctx.imports.qualified(node.value.func) or "").endswith("get_current_context")
-                ):
+            for node in walk_instances(function, ast.Assign):
+                if isinstance(node.value, ast.Call) and (
+                    ctx.imports.qualified(node.value.func) or ""
+                ).endswith("get_current_context"):
                     info = found.setdefault(id(function), ContextFunction(function))
                     info.dict_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         return list(found.values())
@@ -189,7 +187,7 @@ class ContextAccess:
         self, ctx: FileContext, info: ContextFunction, schedule: Schedule | None
     ) -> Iterator[Finding]:
         category = ctx.category(CONTEXT_KEY)
-        for node in walk(info.function):
+        for node in walk_instances(info.function, _READ_NODES):
             if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 name = _dict_name(node.value, info)
                 key = _string(node.slice)
@@ -332,8 +330,8 @@ class ContextAccess:
             replacement = (
                 new if key in RENAMED_KEYS else f'{new}.strftime("{DATE_FORMATS[key.removeprefix("next_")]}")'
             )
-            for node in walk(function):
-                if isinstance(node, ast.Name) and node.id == key and isinstance(node.ctx, ast.Load):
+            for node in walk_instances(function, ast.Name):
+                if node.id == key and isinstance(node.ctx, ast.Load):
                     edits.append(ctx.replace(node, replacement))
             yield ctx.finding(
                 CONTEXT_KEY,
@@ -361,6 +359,7 @@ def _may_take(ctx: FileContext) -> bool:
 
 
 _RENAMED_ATTRIBUTES = frozenset({"execution_date", "external_trigger"})
+_READ_NODES = (ast.Subscript, ast.Call, ast.Attribute)  # the nodes `_dict_reads` makes findings from
 
 
 def _remove_parameter(

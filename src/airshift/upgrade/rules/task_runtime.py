@@ -16,7 +16,7 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.calls import keyword
 from airshift.upgrade.template_fields import templated_for
-from airshift.upgrade.walk import walk
+from airshift.upgrade.walk import walk_instances
 
 DB_ACCESS = RuleMeta(
     code="AS901",
@@ -225,7 +225,7 @@ def _root_name(node: ast.expr) -> str | None:
 def _in_lambda(ctx: FileContext, offset: int) -> bool:
     if "lambda" not in ctx.text:
         return False
-    return any(ctx.start(n) <= offset < ctx.end(n) for n in walk(ctx.tree) if isinstance(n, ast.Lambda))
+    return any(ctx.start(n) <= offset < ctx.end(n) for n in walk_instances(ctx.tree, ast.Lambda))
 
 
 def _is_variable_get(ctx: FileContext, call: ast.Call) -> bool:

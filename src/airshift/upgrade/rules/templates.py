@@ -22,7 +22,7 @@ from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import templated_for
 from airshift.upgrade.templates import REMOVED_NAMES, Schedule, mentions_removed, rewrite_template
 from airshift.upgrade.versions import at_least
-from airshift.upgrade.walk import walk
+from airshift.upgrade.walk import walk_instances
 
 TEMPLATE = RuleMeta(
     code="AS601",
@@ -121,7 +121,7 @@ class TemplateVariables:
         renders every value of CHECKS."""
         if "for " not in ctx.text:
             return
-        loops = ctx.memo("for_loops", lambda: [n for n in walk(ctx.tree) if isinstance(n, ast.For)])
+        loops = ctx.memo("for_loops", lambda: list(walk_instances(ctx.tree, ast.For)))
         for loop in loops:
             target, iterable = loop.target, loop.iter
             method = None
