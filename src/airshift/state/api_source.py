@@ -28,7 +28,7 @@ from typing import Any, Literal
 import httpx
 
 from airshift.errors import AirshiftError
-from airshift.state.api_v2 import first_line, normalize_base_url, request_jwt, tls_verify
+from airshift.state.api_v2 import first_line, get_version, normalize_base_url, request_jwt, tls_verify
 from airshift.state.credentials import ApiAuth
 from airshift.state.model import Connection, Kind, PausedState, Pool, SourceState, Variable
 from airshift.state.secret import MASK, Secret
@@ -184,14 +184,7 @@ def _probe(
     elif auth is not None and auth.user is not None and auth.password is not None:
         basic = httpx.BasicAuth(auth.user, auth.password.reveal())
     try:
-        response = httpx.get(
-            f"{base}/api/{api}/version",
-            headers=headers,
-            auth=basic,
-            verify=tls_verify(verify),
-            timeout=timeout,
-            follow_redirects=False,
-        )
+        response = get_version(base, api, auth=basic, headers=headers, verify=verify, timeout=timeout)
     except httpx.HTTPError as error:
         raise AirshiftError(_unreachable(base, error)) from None
     if response.status_code != 200:

@@ -26,7 +26,7 @@ import httpx
 
 from airshift.errors import AirshiftError
 from airshift.state.api_target import HIDDEN, request_body
-from airshift.state.api_v2 import first_line, normalize_base_url, tls_verify
+from airshift.state.api_v2 import first_line, get_version, normalize_base_url, tls_verify
 from airshift.state.model import Connection, Pool, StateObject, Variable
 from airshift.state.plan import PlanItem
 from airshift.state.secret import MASK, Secret
@@ -53,14 +53,7 @@ def airflow2_version(
         attempts.append((_basic(user, password) if token is None else None, _bearer(token)))
     for auth, headers in attempts:
         try:
-            response = httpx.get(
-                f"{base}/api/v1/version",
-                auth=auth,
-                headers=headers,
-                verify=tls_verify(verify),
-                timeout=timeout,
-                follow_redirects=False,
-            )
+            response = get_version(base, "v1", auth=auth, headers=headers, verify=verify, timeout=timeout)
         except httpx.HTTPError as error:
             raise AirshiftError(f"cannot reach the target {base}: {first_line(error)}") from None
         if response.status_code in (401, 403):

@@ -134,6 +134,27 @@ def tls_verify(verify: bool | str) -> bool | ssl.SSLContext:
         raise AirshiftError(f"CA file {verify} cannot be loaded: {first_line(error)}") from None
 
 
+def get_version(
+    base: str,
+    api: str,
+    *,
+    auth: httpx.BasicAuth | None,
+    headers: dict[str, str],
+    verify: bool | str,
+    timeout: float,
+) -> httpx.Response:
+    """`GET {base}/api/{api}/version`, how both directions tell Airflow 2 (`v1`) from 3 (`v2`). No
+    redirects: a login page answering in Airflow's place must not look like a version."""
+    return httpx.get(
+        f"{base}/api/{api}/version",
+        auth=auth,
+        headers=headers,
+        verify=tls_verify(verify),
+        timeout=timeout,
+        follow_redirects=False,
+    )
+
+
 def first_line(error: Exception) -> str:
     """The first line of an exception's message (httpx errors can span lines)."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
