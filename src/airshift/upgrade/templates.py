@@ -196,8 +196,8 @@ def rewrite_template(
     if not mentions_removed(text):
         return result
     if "{{" not in text and "{%" not in text:
-        # Without an expression or a statement, Jinja reads the text as plain data: no free names, no
-        # attributes, so nothing to rewrite or report (and a comment alone never fails to parse into that).
+        # Without an expression or a statement, Jinja reads the text as plain data and comments, or cannot
+        # read it (an unclosed comment): either way there is nothing to rewrite or report.
         return result
     read = _read(text)
     if read is None:
