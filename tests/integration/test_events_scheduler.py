@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,15 +22,10 @@ from test_events_support import SHOWCASE, MetadataDb, MetadataFactory, airshift,
 from airshift.events.capture import install
 from airshift.events.model import NO_STATE
 from airshift.events.stores.sqlite import SqliteEventLog
+from tests.state.airflow_envs import free_port
 
 pytestmark = pytest.mark.integration
 WAIT_SECONDS = 420
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(engine: Engine, sql: str, what: str, processes: list[subprocess.Popen[bytes]]) -> None:
@@ -49,7 +43,7 @@ def _wait(engine: Engine, sql: str, what: str, processes: list[subprocess.Popen[
 @pytest.fixture
 def deployment(metadata_dbs: MetadataFactory, tmp_path: Path) -> Iterator[tuple[MetadataDb, dict[str, str]]]:
     db = metadata_dbs.new("3.3.2", "postgres")
-    port = _free_port()
+    port = free_port()
     env = {
         **db.env(),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

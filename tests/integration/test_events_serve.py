@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,10 @@ from airshift.events.consumer import Consumer
 from airshift.events.model import NewEvent
 from airshift.events.offsets import FileOffsetStore
 from airshift.events.stores.sqlite import SqliteEventLog
+from tests.state.airflow_envs import free_port
 
 pytestmark = pytest.mark.integration
 TOKEN = "serve-test-token-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _event(task_id: str, state: str) -> NewEvent:
@@ -45,7 +39,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, SqliteEventLog]]:
     log = SqliteEventLog(tmp_path / "events.db")
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "AIRSHIFT_EVENTS_TOKEN"}
     command = [sys.executable, "-m", "airshift", "events", "serve", "--log", str(log.path)]
     process = subprocess.Popen(

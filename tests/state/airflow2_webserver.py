@@ -11,19 +11,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
+from tests.state.airflow_envs import (
+    AirflowEnv,
+    free_port,
+    make_env,
+    postgres_database,
+    stop_process_group,
+    wait_healthy,
+)
 from tests.state.source_fixtures import dag_file_211, new_key
 
 ADMIN_USER = "admin"
@@ -100,26 +103,6 @@ class Webserver:
         return dict(json.loads(output.split("@@", 1)[1]))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"webserver exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/api/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"webserver not healthy after 240 s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @contextmanager
 def airflow2_webserver(home: Path, dags: str | None = None) -> Iterator[Webserver]:
     """Start Airflow 2.11.2's webserver on a new database. `dags` is the DAG file text (default: the
@@ -128,7 +111,7 @@ def airflow2_webserver(home: Path, dags: str | None = None) -> Iterator[Webserve
     runtime = ensure_runtime("2.11.2", extra_requirements=["psycopg2-binary"])
     with postgres_database("airshift_af211web") as name:
         env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env.extra_env.update(
             {
@@ -160,7 +143,7 @@ def airflow2_webserver(home: Path, dags: str | None = None) -> Iterator[Webserve
                 env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         try:
-            _wait_healthy(base_url, process, log)
+            wait_healthy(f"{base_url}/api/v1/health", process, log, "webserver", 240)
             yield Webserver(env, base_url, ADMIN_USER, password_file, name)
         finally:
             stop_process_group(process)

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
+from tests.state.airflow_envs import (
+    AirflowEnv,
+    free_port,
+    make_env,
+    postgres_database,
+    stop_process_group,
+    wait_healthy,
+)
 from tests.state.source_fixtures import new_key
 
 DAGS_3 = textwrap.dedent(
@@ -99,32 +102,12 @@ class Target:
         return f"postgresql://postgres@127.0.0.1:5432/{self.db_name}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"api-server exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"api-server not healthy after 180 s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @contextmanager
 def airflow3_target(home: Path) -> Iterator[Target]:
     runtime = ensure_runtime("3.3.2", extra_requirements=["apache-airflow-providers-postgres"])
     with postgres_database("airshift_tgt33") as name:
         env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env.extra_env.update(
             {
@@ -147,7 +130,7 @@ def airflow3_target(home: Path) -> Iterator[Target]:
                 env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         try:
-            _wait_healthy(base_url, process, log)
+            wait_healthy(f"{base_url}/api/v2/monitor/health", process, log, "api-server", 180)
             generated = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
             password_file = home / "admin.password"
             password_file.write_text(generated["admin"], encoding="utf-8")

@@ -7,12 +7,15 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -138,6 +141,33 @@ for step in steps:
     args = parser.parse_args(step)
     args.func(args)
 """
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(
+    health_url: str, process: subprocess.Popen[bytes], log: Path, name: str, timeout: float
+) -> None:
+    """Wait until `health_url` answers 200; fail with the end of the server's log if it exits or is
+    still not healthy after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(health_url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(
+        f"{name} not healthy after {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def stop_process_group(process: subprocess.Popen[bytes], grace: float = 30) -> None:

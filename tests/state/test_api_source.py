@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import http.server
 import ipaddress
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 from airshift.errors import AirshiftError
 from airshift.state.api_source import detect, is_api_url, is_masked, masked_keys, source_base_url
 from airshift.state.credentials import resolve_auth
+from tests.state.airflow_envs import free_port
 
 
 def test_masked_values_are_detected_anywhere() -> None:
@@ -89,14 +89,8 @@ def test_resolve_auth_sides_and_precedence(tmp_path: Path) -> None:
         resolve_auth("from", None, None, token_file, tmp_path / "missing.pem", env={})
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_unreachable_server_is_one_line() -> None:
-    base = f"http://127.0.0.1:{_closed_port()}"
+    base = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(AirshiftError) as raised:
         detect(base, timeout=5)
     message = str(raised.value)
