@@ -1,14 +1,18 @@
-"""Project configuration from `[tool.airshift]` in pyproject.toml; command-line options override it."""
+"""Project configuration from `[tool.airshift]` in pyproject.toml; command-line options override it.
+
+Read on every `airshift scan`, including the pre-commit hook's one-file runs, so it is checked by hand
+rather than with pydantic: importing pydantic alone costs more than scanning a file."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from airshift.errors import AirshiftError
 from airshift.upgrade.versions import SOURCES, TARGETS
+
+FORMATS = ("text", "json", "sarif", "github")  # the report formats of scan and fix (cli/upgrade.py Format)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -16,36 +20,68 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-class UpgradeConfig(BaseModel):
+@dataclass
+class UpgradeConfig:
     """Keys of [tool.airshift]; dashes and underscores are both accepted."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     target: str | None = None
     source: str | None = None
-    select: list[str] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
     format: str | None = None
     jobs: int | None = None
-    cache_dir: str | None = Field(default=None, alias="cache-dir")
+    cache_dir: str | None = None
     requirements: str | None = None
-    safe_only: bool | None = Field(default=None, alias="safe-only")
-    adopt_new_defaults: bool | None = Field(default=None, alias="adopt-new-defaults")
+    safe_only: bool | None = None
+    adopt_new_defaults: bool | None = None
 
-    @field_validator("target")
     @classmethod
-    def _target(cls, value: str | None) -> str | None:
-        if value is not None and value not in TARGETS:
-            raise ValueError(f"must be one of {', '.join(TARGETS)}")
-        return value
+    def from_table(cls, table: dict[str, object]) -> UpgradeConfig:
+        """Validate a [tool.airshift] table; AirshiftError-ready messages `key: reason` on failure."""
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        problems: list[str] = []
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                problems.append(
+                    f"{key}: not a known key (known: {', '.join(k.replace('_', '-') for k in known)})"
+                )
+                continue
+            if name == "target" and isinstance(value, float):
+                value = repr(value)  # `target = 3.3` is a TOML float; read it as the version it spells
+            problem = _problem(name, str(known[name]), value)
+            if problem:
+                problems.append(f"{key}: {problem}")
+            else:
+                values[name] = list(value) if isinstance(value, list) else value
+        if problems:
+            raise ValueError("; ".join(problems))
+        return cls(**values)  # type: ignore[arg-type]
 
-    @field_validator("source")
-    @classmethod
-    def _source(cls, value: str | None) -> str | None:
-        if value is not None and value not in SOURCES:
-            raise ValueError(f"must be one of {', '.join(SOURCES)}")
-        return value
+
+_CHOICES = {"target": TARGETS, "source": SOURCES, "format": FORMATS}
+
+
+def _problem(name: str, kind: str, value: object) -> str | None:
+    """Why `value` does not fit the field (its type annotation as text), or None."""
+    if kind.startswith("list[str]"):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return "must be a list of strings"
+        return None
+    if kind.startswith("bool"):
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind.startswith("int"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be a whole number"
+        return None if value >= 1 else "must be 1 or more"
+    if not isinstance(value, str):
+        return "must be a string"
+    choices = _CHOICES.get(name)
+    if choices is not None and value not in choices:
+        return f"must be one of {', '.join(choices)}"
+    return None
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -73,12 +109,9 @@ def load_config(start: Path, explicit: Path | None = None) -> tuple[UpgradeConfi
     table = data.get("tool", {}).get("airshift")
     if table is None:
         return UpgradeConfig(), None
-    normalized = {
-        key.replace("_", "-") if key in ("cache_dir", "safe_only", "adopt_new_defaults") else key: v
-        for key, v in table.items()
-    }
+    if not isinstance(table, dict):
+        raise AirshiftError(f"{path}: [tool.airshift] must be a table")
     try:
-        return UpgradeConfig.model_validate(normalized), path
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise AirshiftError(f"{path}: [tool.airshift] is invalid: {problems}") from None
+        return UpgradeConfig.from_table(table), path
+    except ValueError as error:
+        raise AirshiftError(f"{path}: [tool.airshift] is invalid: {error}") from None

@@ -7,25 +7,21 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from airshift.errors import AirshiftError
-from airshift.events.capture import CaptureStatus, install, status, uninstall
-from airshift.events.client import TOKEN_ENV, EventsClient, read_token
-from airshift.events.consumer import Consumer
-from airshift.events.database import connect, mask, parse_url, resolve_url
-from airshift.events.model import Event
-from airshift.events.offsets import open_offset_store
-from airshift.events.outbox import Outbox
-from airshift.events.relay import Relay, RelayStep, single_relay
-from airshift.events.stores import EventFilter, EventLog
-from airshift.events.stores.open import open_log
-from airshift.events.stores.sqlite import SqliteEventLog
 
+if TYPE_CHECKING:  # SQLAlchemy, httpx, pydantic and FastAPI load with the command that uses them
+    from airshift.events.capture import CaptureStatus
+    from airshift.events.model import Event
+    from airshift.events.relay import RelayStep
+    from airshift.events.stores import EventLog
+
+TOKEN_ENV = "AIRSHIFT_EVENTS_TOKEN"  # the same as airshift.events.client.TOKEN_ENV (a test keeps them equal)
 console = Console()
 DEFAULT_LOG = Path("airshift-events.db")
 
@@ -69,6 +65,9 @@ def _print_status(state: CaptureStatus, url: str) -> None:
 
 def install_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
     """Add the outbox table and the task_instance / dag_run triggers to an Airflow metadata DB."""
+    from airshift.events.capture import install
+    from airshift.events.database import connect, mask, resolve_url
+
     url = resolve_url(db, db_file)
     state = install(connect(url), schema)
     _print_status(state, mask(url))
@@ -83,6 +82,9 @@ def uninstall_cmd(
     ] = False,
 ) -> None:
     """Remove the triggers (and the outbox, once it is empty)."""
+    from airshift.events.capture import uninstall
+    from airshift.events.database import connect, mask, resolve_url
+
     url = resolve_url(db, db_file)
     state, backlog = uninstall(connect(url), schema, discard_backlog=discard_backlog)
     if backlog:
@@ -98,6 +100,9 @@ def uninstall_cmd(
 
 def status_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
     """Show the installed capture objects and the relay backlog."""
+    from airshift.events.capture import status
+    from airshift.events.database import connect, mask, resolve_url
+
     url = resolve_url(db, db_file)
     _print_status(status(connect(url), schema), mask(url))
 
@@ -119,10 +124,13 @@ def relay_cmd(
     kafka_partitions: Annotated[int, typer.Option("--kafka-partitions", min=1)] = 3,
 ) -> None:
     """Move captured transitions into the event log (gap-free offsets, deduplicated)."""
+    from airshift.events.capture import outbox_name
+    from airshift.events.database import connect, mask, resolve_url
+    from airshift.events.outbox import Outbox
+    from airshift.events.relay import Relay, single_relay
+
     url = resolve_url(db, db_file)
     engine = connect(url)
-    from airshift.events.capture import outbox_name
-
     outbox_schema, _ = outbox_name(engine, schema)
     event_log = _log_from_cli(log, create=True)
     sequencer = event_log
@@ -154,6 +162,9 @@ def relay_cmd(
 
 def _log_from_cli(spec: str, *, create: bool) -> EventLog:
     """Open --log; a URL typed on the command line must not carry a password."""
+    from airshift.events.database import parse_url
+    from airshift.events.stores.open import open_log
+
     if "://" in spec:
         parse_url(spec, from_cli=True)
     return open_log(spec, create=create)
@@ -201,6 +212,11 @@ def tail_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print events as they arrive (from the log file/database or through the API)."""
+    from airshift.events.client import EventsClient, read_token
+    from airshift.events.consumer import Consumer
+    from airshift.events.offsets import open_offset_store
+    from airshift.events.stores import EventFilter
+
     if (log is None) == (url is None):
         raise AirshiftError("give exactly one of --log or --url")
     if (consumer is None) != (offsets is None):
@@ -253,6 +269,8 @@ def serve_cmd(
     import uvicorn
 
     from airshift.events.api import BearerAuth, create_app
+    from airshift.events.client import read_token
+    from airshift.events.stores.sqlite import SqliteEventLog
 
     if print_openapi:
         with tempfile.TemporaryDirectory() as scratch:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from airshift.verify.runtimes import (
-    default_cache_dir,
-    ensure_runtime,
-    list_runtimes,
-    read_requirements_file,
-    remove_runtime,
-)
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
+
+def _console() -> Console:
+    # rich is imported by the command that prints, not by `airshift --help` or `airshift scan`
+    from rich.console import Console
+
+    return Console()
+
 
 CacheDirOption = Annotated[
     Path | None,
@@ -51,6 +50,9 @@ def ensure(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Create (or reuse) a venv with a real Airflow install."""
+    from airshift.verify.runtimes import ensure_runtime, read_requirements_file
+
+    console = _console()
     extras = list(with_ or [])
     if requirements is not None:
         extras.extend(read_requirements_file(requirements))
@@ -76,6 +78,11 @@ def ensure(
 
 def list_(cache_dir: CacheDirOption = None) -> None:
     """Show the cached runtimes."""
+    from rich.table import Table
+
+    from airshift.verify.runtimes import default_cache_dir, list_runtimes
+
+    console = _console()
     runtimes = list_runtimes(cache_dir)
     root = cache_dir if cache_dir is not None else default_cache_dir()
     if not runtimes:
@@ -111,6 +118,9 @@ def remove(
     """Delete cached runtimes."""
     if (version is None) == (not all_):
         raise typer.BadParameter("give a VERSION or --all (not both)")
+    from airshift.verify.runtimes import remove_runtime
+
+    console = _console()
     removed = remove_runtime(None if all_ else version, python=python, cache_dir=cache_dir)
     if not removed:
         console.print("Nothing to remove.")

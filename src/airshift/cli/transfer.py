@@ -5,24 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from airshift.errors import AirshiftError
-from airshift.state.api_source import is_api_url
-from airshift.state.api_target import ApiTarget, OnConflict
-from airshift.state.credentials import connect_target, resolve_auth
-from airshift.state.db_source import MetadataDB
-from airshift.state.dburl import display, parse_db_url
-from airshift.state.fernet import load_decryptor
-from airshift.state.history import HistoryCopy, count_history
-from airshift.state.ledger import Ledger
-from airshift.state.model import ALL_KINDS, Kind, SourceState
-from airshift.state.plan import Plan
-from airshift.state.sources import is_db_url, read_source
+from airshift.state.model import ALL_KINDS, Kind
+
+if TYPE_CHECKING:  # the readers and writers (SQLAlchemy, httpx, cryptography) load when transfer runs
+    from airshift.state.api_target import OnConflict
+    from airshift.state.ledger import Ledger
+    from airshift.state.model import SourceState
+    from airshift.state.plan import Plan
 
 console = Console()
 DEFAULT_LEDGER = Path(".airshift") / "transfer-ledger.sqlite"
@@ -147,6 +143,12 @@ def transfer(
     ] = DEFAULT_LEDGER,
 ) -> None:
     """Copy variables, connections, pools, paused state and run history into a new Airflow 3."""
+    from airshift.state.api_source import is_api_url
+    from airshift.state.credentials import resolve_auth
+    from airshift.state.fernet import load_decryptor
+    from airshift.state.ledger import Ledger
+    from airshift.state.sources import read_source
+
     kinds, history = parse_kinds(what, to is not None, to_db is not None)
     if not kinds and not history:
         raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
@@ -200,6 +202,9 @@ def _transfer_objects(
     ledger: Ledger | None,
     credentials: tuple[str | None, Path | None, Path | None, Path | None],
 ) -> None:
+    from airshift.state.api_target import ApiTarget
+    from airshift.state.credentials import connect_target
+
     client = connect_target(to, *credentials)
     try:
         target = ApiTarget(client, ledger)
@@ -230,6 +235,11 @@ def _transfer_history(
     ledger: Ledger | None,
     batch_size: int,
 ) -> None:
+    from airshift.state.db_source import MetadataDB
+    from airshift.state.dburl import display, parse_db_url
+    from airshift.state.history import HistoryCopy, count_history
+    from airshift.state.sources import is_db_url
+
     databases = [spec for spec in from_ if is_db_url(spec)]
     if len(databases) != 1 or len(from_) != 1:
         raise AirshiftError("run history needs one source metadata database URL as --from")

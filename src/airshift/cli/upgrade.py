@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import sys
-import tempfile
 from enum import Enum
-from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from airshift.config import UpgradeConfig, load_config
 from airshift.errors import AirshiftError
-from airshift.report import github, sarif, upgrade_json, upgrade_text
-from airshift.report.rules_doc import rules_table
-from airshift.upgrade.cache import default_cache_dir
-from airshift.upgrade.context import Settings
-from airshift.upgrade.discovery import discover
-from airshift.upgrade.registry import Selection, all_metas
-from airshift.upgrade.requirements import update_file
-from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
 from airshift.upgrade.versions import DEFAULT_TARGET, SOURCES, parse_target, render
+
+if TYPE_CHECKING:  # the engine, rich and the reports are imported by the commands that use them
+    from airshift.config import UpgradeConfig
+    from airshift.upgrade.context import Settings
+    from airshift.upgrade.runner import RunOptions, RunResult
 
 PROGRESS_FROM = 200
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERRORS = 0, 1, 2
@@ -91,6 +81,8 @@ def _settings(
     today: str | None,
     adopt_new_defaults: bool = False,
 ) -> Settings:
+    from airshift.upgrade.context import Settings
+
     chosen_source = source or config.source or "auto"
     if chosen_source not in SOURCES:
         raise AirshiftError(f"unsupported --source {chosen_source!r}; choose one of {', '.join(SOURCES)}")
@@ -108,7 +100,13 @@ def _settings(
     )
 
 
-def _print_rules(console: Console, fmt: Format) -> None:
+def _print_rules(fmt: Format) -> None:
+    from rich.console import Console
+
+    from airshift.report.rules_doc import rules_table
+    from airshift.upgrade.registry import all_metas
+
+    console = Console(highlight=False, soft_wrap=True)
     metas = all_metas()
     if fmt is Format.json:
         import json
@@ -142,9 +140,14 @@ def _execute(
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
 ) -> int:
-    console = Console(highlight=False, soft_wrap=True)
+    from airshift.config import load_config
+    from airshift.upgrade.cache import default_cache_dir
+    from airshift.upgrade.discovery import discover
+    from airshift.upgrade.registry import Selection
+    from airshift.upgrade.runner import RunOptions, needs_change
+
     if list_rules:
-        _print_rules(console, fmt or Format.text)
+        _print_rules(fmt or Format.text)
         return EXIT_CLEAN
     if not paths:
         raise AirshiftError(f"give one or more DAG files or folders, e.g. `airshift {command} dags/`")
@@ -175,9 +178,9 @@ def _execute(
     requirement_note = None
     if write and result.requirements:
         requirement_note = _write_requirements(result, requirements or _requirements_path(paths, out, config))
-    _report(console, result, command, render(settings.target), fmt, output)
+    _report(result, command, render(settings.target), fmt, output)
     if requirement_note and fmt is Format.text:
-        console.print(requirement_note)
+        sys.stdout.write(requirement_note + "\n")
     if any(report.status == "failed" for report in result.files):
         return EXIT_ERRORS
     return EXIT_CHANGES if needs_change(result) else EXIT_CLEAN
@@ -193,6 +196,8 @@ def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfi
 
 
 def _write_requirements(result: RunResult, path: Path) -> str:
+    from airshift.upgrade.requirements import update_file
+
     update = update_file(path, result.requirements)
     parts = []
     if update.added:
@@ -204,11 +209,17 @@ def _write_requirements(result: RunResult, path: Path) -> str:
 
 def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunResult:
     from airshift.upgrade.discovery import Discovery
+    from airshift.upgrade.runner import run
 
     assert isinstance(found, Discovery)
     total = len(found.python)
+    if total < PROGRESS_FROM:  # no bar, so no rich: a pre-commit run scans a few files
+        return run(found, options)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     err = Console(stderr=True, soft_wrap=True)
-    if total < PROGRESS_FROM or not err.is_terminal:
+    if not err.is_terminal:
         return run(found, options)
     with Progress(
         TextColumn("[bold]airshift[/]"),
@@ -222,28 +233,35 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
         return run(found, options, progress=lambda n: progress.advance(task, n))
 
 
-def _report(
-    console: Console, result: RunResult, command: str, target: str, fmt: Format, output: Path | None
-) -> None:
-    if fmt is Format.text:
-        if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                upgrade_text.render(
-                    Console(file=handle, width=120, no_color=True), result, all_metas(), command
-                )
-        else:
-            upgrade_text.render(console, result, all_metas(), command)
+def _report(result: RunResult, command: str, target: str, fmt: Format, output: Path | None) -> None:
+    """Write the report to --output or stdout, streamed: a large estate's report is never one string."""
+    if output is None:
+        _write_report(sys.stdout, result, command, target, fmt)
+        sys.stdout.flush()
         return
-    if fmt is Format.json:
-        text = upgrade_json.render(result, command, target)
+    with output.open("w", encoding="utf-8") as handle:
+        _write_report(handle, result, command, target, fmt)
+
+
+def _write_report(stream: TextIO, result: RunResult, command: str, target: str, fmt: Format) -> None:
+    from airshift.upgrade.registry import all_metas
+
+    if fmt is Format.text:
+        from airshift.report import upgrade_text
+
+        upgrade_text.write(stream, result, all_metas(), command, colour=upgrade_text.wants_colour(stream))
+    elif fmt is Format.json:
+        from airshift.report import upgrade_json
+
+        upgrade_json.write(stream, result, command, target)
     elif fmt is Format.sarif:
-        text = sarif.render(result, all_metas())
+        from airshift.report import sarif
+
+        sarif.write(stream, result, all_metas())
     else:
-        text = github.render(result)
-    if output is not None:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        from airshift.report import github
+
+        github.write(stream, result)
 
 
 def scan(
@@ -383,6 +401,13 @@ def demo(
     ] = None,
 ) -> None:
     """Migrate the bundled Airflow 1.10 example DAGs into a folder and show the diff and summary."""
+    import os
+    import shutil
+    import tempfile
+    from importlib import resources
+
+    from rich.console import Console
+
     examples = resources.files("airshift").joinpath("examples/airflow110")
     workspace = Path(tempfile.mkdtemp(prefix="airshift-demo-"))
     source = workspace / "dags-airflow110"

@@ -8,19 +8,16 @@ import tempfile
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from airshift.errors import AirshiftError
-from airshift.report import verify_html, verify_json, verify_text
 from airshift.upgrade.versions import DEFAULT_TARGET
-from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, side_requirements, verify
-from airshift.verify.result import VerifyResult
-from airshift.verify.runtimes import ensure_runtime, read_requirements_file
-from airshift.verify.snapshot import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, take_snapshot
-from airshift.verify.snapshot_model import write_snapshot
+from airshift.verify.defaults import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, FIX_REQUIREMENTS
+
+if TYPE_CHECKING:  # the pipeline (pydantic models) and rich are imported by the commands that run
+    from airshift.verify.result import VerifyResult
 
 EXIT_OK, EXIT_DIFFERENT = 0, 1
 
@@ -70,6 +67,12 @@ def snapshot(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Record every DAG, task and rendered template of a folder as a real Airflow release sees it."""
+    from rich.console import Console
+
+    from airshift.verify.runtimes import ensure_runtime, read_requirements_file
+    from airshift.verify.snapshot import take_snapshot
+    from airshift.verify.snapshot_model import write_snapshot
+
     if not dags.is_dir():
         raise AirshiftError(f"{dags} is not a DAG folder")
     extras = list(with_ or []) + (read_requirements_file(requirements) if requirements else [])
@@ -100,6 +103,10 @@ def snapshot(
 
 
 def write_report(result: VerifyResult, fmt: Format, output: Path | None) -> None:
+    from rich.console import Console
+
+    from airshift.report import verify_html, verify_json, verify_text
+
     if fmt is Format.text:
         if output is not None:
             with output.open("w", encoding="utf-8") as handle:
@@ -134,6 +141,10 @@ def run_verify(
     output: Path | None = None,
 ) -> int:
     """Verify and report; the exit code (also used by `airshift fix --verify`)."""
+    from rich.console import Console
+
+    from airshift.verify.pipeline import Side, VerifyOptions, side_requirements, verify
+
     source = Side(original, source_airflow, source_python, list(source_with or []))
     target = Side(migrated, target_airflow, target_python, list(target_with or []))
     source.requirements = side_requirements(source, source_requirements, None)
@@ -245,6 +256,8 @@ def fix_and_verify(
     """`airshift fix --verify`: fix, then verify the result against the code as it was before the fix.
 
     Fixing in place leaves no original to load, so the folder is copied aside first."""
+    from rich.console import Console
+
     if not paths or len(paths) != 1 or not paths[0].is_dir():
         raise AirshiftError("--verify needs exactly one DAG folder to fix")
     source_release = source_airflow or (source if source in ("1.10", "2") else None)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TextIO
+
 from airshift.upgrade.runner import RunResult
 
 _LEVELS = {"required": "error", "behaviour": "warning", "suggested": "notice", "info": "notice"}
@@ -15,18 +18,23 @@ def _escape_property(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(result: RunResult) -> str:
-    lines: list[str] = []
+def lines(result: RunResult) -> Iterator[str]:
+    """One workflow command per failed file and per finding still to fix, each ending in a newline."""
     for report in result.files:
         path = _escape_property(report.path)
         if report.error:
-            lines.append(f"::error file={path},title=airshift::{_escape(report.error)}")
+            yield f"::error file={path},title=airshift::{_escape(report.error)}\n"
         for problem in report.problems:
             if problem.fixed:
                 continue
             level = _LEVELS.get(problem.category, "warning")
             title = _escape_property(problem.code)
-            lines.append(
-                f"::{level} file={path},line={problem.line},col={problem.col},title={title}::{_escape(problem.message)}"
-            )
-    return "\n".join(lines) + ("\n" if lines else "")
+            yield f"::{level} file={path},line={problem.line},col={problem.col},title={title}::{_escape(problem.message)}\n"
+
+
+def write(stream: TextIO, result: RunResult) -> None:
+    stream.writelines(lines(result))
+
+
+def render(result: RunResult) -> str:
+    return "".join(lines(result))

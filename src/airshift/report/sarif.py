@@ -1,17 +1,37 @@
-"""SARIF 2.1.0 for code-scanning dashboards (GitHub, GitLab, Azure DevOps)."""
+"""SARIF 2.1.0 for code-scanning dashboards (GitHub, GitLab, Azure DevOps), written result by result."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from airshift import __version__
+from airshift.report import json_stream
 from airshift.upgrade.model import RuleMeta
 from airshift.upgrade.runner import RunResult
 
 _LEVELS = {"required": "error", "behaviour": "warning", "suggested": "note", "info": "note"}
 
 
-def render(result: RunResult, metas: list[RuleMeta]) -> str:
+def _results(result: RunResult, index: dict[str, int]) -> Iterator[dict[str, Any]]:
+    for report in result.files:
+        uri = report.path.replace("\\", "/")
+        for problem in report.problems:
+            if problem.fixed:
+                continue
+            region = {"startLine": problem.line, "startColumn": problem.col}
+            if problem.end_line:
+                region["endLine"] = problem.end_line
+            yield {
+                "ruleId": problem.code,
+                "ruleIndex": index.get(problem.code, 0),
+                "level": _LEVELS.get(problem.category, "warning"),
+                "message": {"text": problem.message},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
+            }
+
+
+def chunks(result: RunResult, metas: list[RuleMeta]) -> Iterator[str]:
     rules = [
         {
             "id": meta.code,
@@ -24,30 +44,6 @@ def render(result: RunResult, metas: list[RuleMeta]) -> str:
         for meta in metas
     ]
     index = {meta.code: number for number, meta in enumerate(metas)}
-    results = []
-    for report in result.files:
-        for problem in report.problems:
-            if problem.fixed:
-                continue
-            region = {"startLine": problem.line, "startColumn": problem.col}
-            if problem.end_line:
-                region["endLine"] = problem.end_line
-            results.append(
-                {
-                    "ruleId": problem.code,
-                    "ruleIndex": index.get(problem.code, 0),
-                    "level": _LEVELS.get(problem.category, "warning"),
-                    "message": {"text": problem.message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": report.path.replace("\\", "/")},
-                                "region": region,
-                            }
-                        }
-                    ],
-                }
-            )
     notifications = [
         {"level": "error", "message": {"text": f"{report.path}: {report.error}"}}
         for report in result.files
@@ -59,11 +55,21 @@ def render(result: RunResult, metas: list[RuleMeta]) -> str:
         "runs": [
             {
                 "tool": {"driver": {"name": "airshift", "version": __version__, "rules": rules}},
-                "results": results,
+                "results": json_stream.PLACEHOLDER,
                 "invocations": [
                     {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
             }
         ],
     }
-    return json.dumps(document, indent=2)
+    return json_stream.chunks(document, _results(result, index))
+
+
+def write(stream: TextIO, result: RunResult, metas: list[RuleMeta]) -> None:
+    for chunk in chunks(result, metas):
+        stream.write(chunk)
+    stream.write("\n")
+
+
+def render(result: RunResult, metas: list[RuleMeta]) -> str:
+    return "".join(chunks(result, metas))

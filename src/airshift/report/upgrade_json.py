@@ -1,12 +1,16 @@
-"""The JSON report of scan/fix: a stable, versioned document other steps and tools can read."""
+"""The JSON report of scan/fix: a stable, versioned document other steps and tools can read.
+
+Written file by file (`write`), so a large estate's report is never held as one string; the bytes are
+those of `json.dumps(document, indent=2)`."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from airshift import __version__
-from airshift.upgrade.runner import RunResult
+from airshift.report import json_stream
+from airshift.upgrade.runner import FileReport, RunResult
 
 SCHEMA_VERSION = 1
 
@@ -31,8 +35,21 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def render(result: RunResult, command: str, target: str) -> str:
-    document = {
+def _file_entry(report: FileReport) -> dict[str, Any]:
+    return {
+        "path": report.path,
+        "status": report.status,
+        "source_version": report.source_version,
+        "error": report.error,
+        "dropped": report.dropped,
+        "findings": [vars(p) for p in report.problems],
+        **({"diff": report.diff} if report.diff else {}),
+    }
+
+
+def chunks(result: RunResult, command: str, target: str) -> Iterator[str]:
+    """The document in pieces: one per file, between the head and the end."""
+    head = {
         "schema": SCHEMA_VERSION,
         "tool": "airshift",
         "version": __version__,
@@ -40,17 +57,16 @@ def render(result: RunResult, command: str, target: str) -> str:
         "target": target,
         "summary": summary(result),
         "requirements": [r.render() for r in result.requirements],
-        "files": [
-            {
-                "path": report.path,
-                "status": report.status,
-                "source_version": report.source_version,
-                "error": report.error,
-                "dropped": report.dropped,
-                "findings": [vars(p) for p in report.problems],
-                **({"diff": report.diff} if report.diff else {}),
-            }
-            for report in result.files
-        ],
+        "files": json_stream.PLACEHOLDER,
     }
-    return json.dumps(document, indent=2)
+    return json_stream.chunks(head, (_file_entry(report) for report in result.files))
+
+
+def write(stream: TextIO, result: RunResult, command: str, target: str) -> None:
+    for chunk in chunks(result, command, target):
+        stream.write(chunk)
+    stream.write("\n")
+
+
+def render(result: RunResult, command: str, target: str) -> str:
+    return "".join(chunks(result, command, target))

@@ -15,13 +15,13 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
-
-import jinja2
-from jinja2 import meta
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from airshift.upgrade.versions import Version
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 class _AnyName(dict[str, Any]):
@@ -39,9 +39,15 @@ class _AnyName(dict[str, Any]):
         return self[name]
 
 
-_ENV = jinja2.Environment()
-_ENV.filters = _AnyName(_ENV.filters)
-_ENV.tests = _AnyName(_ENV.tests)
+@cache
+def _environment() -> jinja2.Environment:
+    """Made on first use: jinja2 costs a pre-commit run of a file without templates a third of its time."""
+    import jinja2
+
+    environment = jinja2.Environment()
+    environment.filters = _AnyName(environment.filters)
+    environment.tests = _AnyName(environment.tests)
+    return environment
 _NODASH = "'%Y-%m-%d', '%Y%m%d'"
 
 # name -> replacement expression (valid wherever the name was, once parenthesised)
@@ -135,9 +141,13 @@ def mentions_removed(text: str) -> bool:
 def _read(text: str) -> tuple[tuple[tuple[int, str, str], ...], frozenset[str]] | None:
     """Jinja's tokens and free variables of a template, or None when Jinja cannot read it. Cached: finding
     free variables compiles the template, the costliest step of a scan, and estates repeat templates."""
+    import jinja2
+    from jinja2 import meta
+
+    environment = _environment()
     try:
-        tokens = tuple(_ENV.lexer.tokeniter(text, None))
-        free = frozenset(meta.find_undeclared_variables(_ENV.parse(text)))
+        tokens = tuple(environment.lexer.tokeniter(text, None))
+        free = frozenset(meta.find_undeclared_variables(environment.parse(text)))
     except jinja2.TemplateSyntaxError:
         return None
     return tokens, free

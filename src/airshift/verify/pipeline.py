@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airshift.errors import AirshiftError
+from airshift.verify.defaults import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE
+from airshift.verify.defaults import FIX_REQUIREMENTS as FIX_REQUIREMENTS  # imported from here too
 from airshift.verify.diff import compare
 from airshift.verify.result import VerifyResult
 from airshift.verify.runtimes import Runtime, ensure_runtime, read_requirements_file
-from airshift.verify.snapshot import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, take_snapshot
+from airshift.verify.snapshot import take_snapshot
 from airshift.verify.snapshot_model import Snapshot, read_snapshot
-
-# `airshift fix` writes the providers the migrated code needs here; the target runtime installs them.
-FIX_REQUIREMENTS = "airshift-requirements.txt"
 
 Log = Callable[[str], None]
 

@@ -26,12 +26,11 @@ from typing import Any
 from airshift.errors import AirshiftError
 from airshift.verify.canonical import canonical_class
 from airshift.verify.dagbag import airflow_env, home_template
+from airshift.verify.defaults import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE
 from airshift.verify.redact import redact, redact_strings
 from airshift.verify.runtimes import Runtime
 from airshift.verify.snapshot_model import DagSnapshot, FileProblem, Snapshot
 
-DEFAULT_LOGICAL_DATE = "2024-03-01T00:00:00"
-DEFAULT_FILE_TIMEOUT = 30.0
 # Airflow's own per-file import timeout fires first and becomes an ordinary import error; the watchdog
 # only steps in when a file blocks that signal (C code, a swallowed exception) for this much longer.
 _WATCHDOG_GRACE = 10.0
