@@ -18,7 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
-    "upgrade": "run.py",  # scan/fix vs ast.parse and ruff
+    "upgrade-cli": "cli_bench.py",  # whole airshift processes vs ruff's and the floor's
+    "upgrade": "run.py",  # scan/fix in-process vs ast.parse and ruff
     "verify": "verify_bench.py",  # verify vs a bare DagBag load
     "events": "events_bench.py",  # trigger overhead, relay throughput, latency
     "transfer": "transfer_bench.py",  # history rows/s and peak memory

@@ -47,6 +47,34 @@ def test_corpus_parses_and_measurement_runs(bench: tuple[ModuleType, ModuleType]
     assert "| floor: read + ast.parse |" in run.render_markdown(results, stats)
 
 
+def test_whole_process_benchmark_runs(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        corpus = importlib.import_module("corpus")
+        cli_bench = importlib.import_module("cli_bench")
+        folder = tmp_path / "corpus"
+        stats = corpus.generate(folder, 12)
+        work = tmp_path / "work"
+        work.mkdir()
+        results = cli_bench.measure(folder, work, jobs=1, rounds=1, small_rounds=1, use_ruff=False, log=print)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in ("corpus", "cli_bench"):
+            sys.modules.pop(name, None)
+    assert {(row.scenario.split(",")[0], row.tool) for row in results.rows} >= {
+        ("pre-commit", "airshift"),
+        ("pre-commit", "floor"),
+        ("estate", "airshift"),
+        ("fix --out", "airshift"),
+    }
+    assert all(len(row.runs) == 1 for row in results.rows)
+    # scan exits 1 (changes needed) or 0, never 2 (errors); the floor parsed every file
+    assert all(row.exit_codes <= {0, 1} for row in results.rows)
+    assert (work / "fixed").is_dir()
+    table = cli_bench.render_markdown(results, stats)
+    assert "| pre-commit, 1 file | **airshift** |" in table
+
+
 def test_the_one_command_knows_every_benchmark_script() -> None:
     # benchmarks/all.py is the one command that runs them all: a new *_bench.py must be listed there.
     import importlib.util
