@@ -9,7 +9,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,6 +381,9 @@ def _run_jobs(
     progress: Callable[[int], None] | None,
 ) -> None:
     if workers > 1 and len(jobs) >= PARALLEL_FROM:
+        # imported here: a pre-commit run of a few files never starts a pool
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=workers, initializer=_tune_gc) as pool:
             for report in pool.map(_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
                 reports.append(report)
