@@ -6,8 +6,8 @@ Every row is a complete process started the way a user starts it (`airshift scan
 text report written to a file, or `--format json`), timed from start to exit. Each scenario has three
 rows measured in the same interleaved rounds, so a busy moment on a shared machine slows all of them:
 
-- airshift: `airshift scan PATHS` / `scan --format json` / `fix --out DIR`, without a cache (cold) unless
-  the row says warm;
+- airshift: `airshift scan PATHS` / `scan --format json` / `fix --out DIR` with their defaults (the cache
+  on) and an empty cache (cold, as on a first run), unless the row says warm;
 - ruff: `ruff check --select AIR` on the same paths (`--fix` on a fresh copy for fix), ruff's own
   default output, into a file;
 - floor: one `python -c` that reads and `ast.parse`s the same files with the same number of processes
@@ -81,6 +81,7 @@ class Row:
     tool: str  # airshift, ruff, floor
     command: list[str]
     prepare: Callable[[], None] | None = None  # untimed, before every run
+    cache: Path | None = None  # airshift's cache folder for this row (AIRSHIFT_CACHE_DIR)
     runs: list[float] = field(default_factory=list)
     exit_codes: set[int] = field(default_factory=set)
 
@@ -107,10 +108,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _timed(command: list[str], cwd: Path, output: Path) -> tuple[float, int]:
+def _timed(command: list[str], cwd: Path, output: Path, cache: Path | None = None) -> tuple[float, int]:
+    env = _env()
+    if cache is not None:
+        env["AIRSHIFT_CACHE_DIR"] = str(cache)
     with output.open("wb") as handle:
         started = time.perf_counter()
-        code = subprocess.call(command, cwd=cwd, stdout=handle, stderr=subprocess.DEVNULL, env=_env())
+        code = subprocess.call(command, cwd=cwd, stdout=handle, stderr=subprocess.DEVNULL, env=env)
         return time.perf_counter() - started, code
 
 
@@ -141,29 +145,29 @@ def plan(corpus: Path, work: Path, jobs: int, ruff: str | None) -> list[Row]:
     cache = work / "cache"
     rows: list[Row] = []
 
-    def scenario(name: str, paths: list[str], airshift_args: list[str], processes: int, **kw: object) -> None:
-        rows.append(Row(name, "airshift", [*airshift_cmd, *airshift_args], **kw))  # type: ignore[arg-type]
+    def scenario(name: str, paths: list[str], airshift_args: list[str], processes: int) -> None:
+        # cold: airshift's default run (cache on) with an empty cache, as on a first run
+        cold = cache / "cold"
+        rows.append(Row(name, "airshift", [*airshift_cmd, *airshift_args], prepare=_fresh(cold), cache=cold))
         if ruff_base:
             rows.append(Row(name, "ruff", [*ruff_base, "--no-cache", *paths]))
         rows.append(Row(name, "floor", [sys.executable, "-c", FLOOR, str(processes), *paths]))
 
     processes = jobs if total >= PARALLEL_FROM else 1
-    scenario("pre-commit, 1 file", one, ["scan", "--no-cache", *one], 1)
-    scenario("pre-commit, 10 files", ten, ["scan", "--no-cache", *ten], 1)
-    scenario(
-        f"estate, {total:,} files, text",
-        [str(corpus)],
-        ["scan", "--no-cache", *jobs_args, str(corpus)],
-        processes,
-    )
+    scenario("pre-commit, 1 file", one, ["scan", *one], 1)
+    scenario("pre-commit, 10 files", ten, ["scan", *ten], 1)
+    scenario(f"estate, {total:,} files, text", [str(corpus)], ["scan", *jobs_args, str(corpus)], processes)
     scenario(
         f"estate, {total:,} files, JSON",
         [str(corpus)],
-        ["scan", "--no-cache", "--format", "json", *jobs_args, str(corpus)],
+        ["scan", "--format", "json", *jobs_args, str(corpus)],
         processes,
     )
     # warm: the cache was filled by an untimed run before the first round; ruff uses its own cache
-    rows.append(Row("estate, warm cache", "airshift", [*airshift_cmd, "scan", *jobs_args, str(corpus)]))
+    warm = cache / "warm"
+    rows.append(
+        Row("estate, warm cache", "airshift", [*airshift_cmd, "scan", *jobs_args, str(corpus)], cache=warm)
+    )
     if ruff_base:
         rows.append(
             Row("estate, warm cache", "ruff", [*ruff_base, "--cache-dir", str(cache / "ruff"), str(corpus)])
@@ -171,13 +175,19 @@ def plan(corpus: Path, work: Path, jobs: int, ruff: str | None) -> list[Row]:
     rows.append(
         Row("estate, warm cache", "floor", [sys.executable, "-c", FLOOR, str(processes), str(corpus)])
     )
-    out = work / "fixed"
+    out, cold = work / "fixed", cache / "cold"
+
+    def fresh_out_and_cache() -> None:
+        _fresh(out)()
+        _fresh(cold)()
+
     rows.append(
         Row(
             "fix --out",
             "airshift",
-            [*airshift_cmd, "fix", "--no-cache", *jobs_args, "--out", str(out), str(corpus)],
-            prepare=_fresh(out),
+            [*airshift_cmd, "fix", *jobs_args, "--out", str(out), str(corpus)],
+            prepare=fresh_out_and_cache,
+            cache=cold,
         )
     )
     if ruff_base:
@@ -209,28 +219,22 @@ def measure(
         subprocess.run([ruff, "--version"], capture_output=True, text=True).stdout.strip() if ruff else None
     )
     rows = plan(corpus, work, jobs, ruff)
-    environment = dict(os.environ)
-    os.environ["AIRSHIFT_CACHE_DIR"] = str(work / "cache" / "airshift")
-    try:
-        warm = [r for r in rows if r.scenario == "estate, warm cache" and r.tool != "floor"]
-        for row in warm:  # fill the caches, untimed
-            _timed(row.command, work, work / "report.out")
-        load_before = os.getloadavg()
-        started = dt.datetime.now(dt.timezone.utc)
-        big = [r for r in rows if not r.scenario.startswith("pre-commit")]
-        small = [r for r in rows if r.scenario.startswith("pre-commit")]
-        for number in range(max(rounds, small_rounds)):
-            for row in (small if number < small_rounds else []) + (big if number < rounds else []):
-                if row.prepare:
-                    row.prepare()
-                seconds, code = _timed(row.command, work, work / "report.out")
-                row.runs.append(seconds)
-                row.exit_codes.add(code)
-            log(f"round {number + 1}: load {os.getloadavg()[0]:.1f}")
-        load_after = os.getloadavg()
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
+    warm = [r for r in rows if r.scenario == "estate, warm cache" and r.tool != "floor"]
+    for row in warm:  # fill the caches, untimed
+        _timed(row.command, work, work / "report.out", row.cache)
+    load_before = os.getloadavg()
+    started = dt.datetime.now(dt.timezone.utc)
+    big = [r for r in rows if not r.scenario.startswith("pre-commit")]
+    small = [r for r in rows if r.scenario.startswith("pre-commit")]
+    for number in range(max(rounds, small_rounds)):
+        for row in (small if number < small_rounds else []) + (big if number < rounds else []):
+            if row.prepare:
+                row.prepare()
+            seconds, code = _timed(row.command, work, work / "report.out", row.cache)
+            row.runs.append(seconds)
+            row.exit_codes.add(code)
+        log(f"round {number + 1}: load {os.getloadavg()[0]:.1f}")
+    load_after = os.getloadavg()
     return Results(
         rows,
         {"pre-commit": small_rounds, "estate": rounds},
