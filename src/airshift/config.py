@@ -46,14 +46,14 @@ class UpgradeConfig:
             name = key.replace("-", "_")
             if name not in known:
                 problems.append(
-                    f"{key}: not a known key (known: {', '.join(k.replace('_', '-') for k in known)})"
+                    f"[tool.airshift] {key}: not a known key (known: {', '.join(k.replace('_', '-') for k in known)})"
                 )
                 continue
             if name == "target" and isinstance(value, float):
                 value = repr(value)  # `target = 3.3` is a TOML float; read it as the version it spells
             problem = _problem(name, str(known[name]), value)
             if problem:
-                problems.append(f"{key}: {problem}")
+                problems.append(f"[tool.airshift] {key}: {problem}")
             else:
                 values[name] = list(value) if isinstance(value, list) else value
         if problems:
@@ -114,4 +114,4 @@ def load_config(start: Path, explicit: Path | None = None) -> tuple[UpgradeConfi
     try:
         return UpgradeConfig.from_table(table), path
     except ValueError as error:
-        raise AirshiftError(f"{path}: [tool.airshift] is invalid: {error}") from None
+        raise AirshiftError(f"{path}: {error}") from None

@@ -236,14 +236,14 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
 def _report(result: RunResult, command: str, target: str, fmt: Format, output: Path | None) -> None:
     """Write the report to --output or stdout, streamed: a large estate's report is never one string."""
     if output is None:
-        _write_report(sys.stdout, result, command, target, fmt)
+        _stream_report(sys.stdout, result, command, target, fmt)
         sys.stdout.flush()
         return
     with output.open("w", encoding="utf-8") as handle:
-        _write_report(handle, result, command, target, fmt)
+        _stream_report(handle, result, command, target, fmt)
 
 
-def _write_report(stream: TextIO, result: RunResult, command: str, target: str, fmt: Format) -> None:
+def _stream_report(stream: TextIO, result: RunResult, command: str, target: str, fmt: Format) -> None:
     from airshift.upgrade.registry import all_metas
 
     if fmt is Format.text:
