@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from airshift.errors import AirshiftError
 from airshift.upgrade.versions import SOURCES, TARGETS
 
+FORMATS = ("text", "json", "sarif", "github")  # the report formats of scan and fix (cli/upgrade.py Format)
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -27,11 +29,24 @@ class UpgradeConfig(BaseModel):
     ignore: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     format: str | None = None
-    jobs: int | None = None
+    jobs: int | None = Field(default=None, ge=1)
     cache_dir: str | None = Field(default=None, alias="cache-dir")
     requirements: str | None = None
     safe_only: bool | None = Field(default=None, alias="safe-only")
     adopt_new_defaults: bool | None = Field(default=None, alias="adopt-new-defaults")
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _target_number(cls, value: object) -> object:
+        # `target = 3.3` is a TOML float; read it as the version it spells (floats print 3.3 as "3.3")
+        return repr(value) if isinstance(value, float) else value
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None and value not in FORMATS:
+            raise ValueError(f"must be one of {', '.join(FORMATS)}")
+        return value
 
     @field_validator("target")
     @classmethod
@@ -80,5 +95,8 @@ def load_config(start: Path, explicit: Path | None = None) -> tuple[UpgradeConfi
     try:
         return UpgradeConfig.model_validate(normalized), path
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise AirshiftError(f"{path}: [tool.airshift] is invalid: {problems}") from None
+        problems = "; ".join(
+            f"[tool.airshift] {'.'.join(map(str, e['loc'])) or 'table'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise AirshiftError(f"{path}: {problems}") from None

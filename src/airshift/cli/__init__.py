@@ -11,6 +11,7 @@ import traceback
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from airshift.errors import AirshiftError
 
@@ -48,7 +49,7 @@ def main() -> None:
     try:
         app()
     except AirshiftError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted", highlight=False)
