@@ -20,11 +20,11 @@ from airshift.config import UpgradeConfig, load_config
 from airshift.errors import AirshiftError
 from airshift.report import github, sarif, upgrade_json, upgrade_text
 from airshift.report.rules_doc import rules_table
+from airshift.upgrade import transaction
 from airshift.upgrade.cache import default_cache_dir
 from airshift.upgrade.context import Settings
 from airshift.upgrade.discovery import discover
 from airshift.upgrade.registry import Selection, all_metas
-from airshift.upgrade import transaction
 from airshift.upgrade.requirements import plan_update
 from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
 from airshift.upgrade.source import write_atomic
@@ -44,6 +44,8 @@ class Format(str, Enum):
 
 
 PathsArg = Annotated[list[Path] | None, typer.Argument(help="DAG files or folders.", show_default=False)]
+
+
 def _check_target(value: str | None) -> str | None:
     """Refuse an unknown --target while parsing, naming the choices."""
     if value is not None:
