@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from airshift import __version__
 from airshift.events.model import ARTIFACT, Event, NewEvent
@@ -43,12 +43,6 @@ MAX_INT = 2**31 - 1
 _REMEMBERED_RUNS = 100_000
 ID_LENGTH = 250  # Airflow's ID_LEN for dag_id, task_id and run_id
 TEXT_LENGTH = 4096
-# What a supplement may claim: the transitions the listener (or a task) sees in Airflow 1.10-3.x.
-TASK_STATES = (
-    "none", "removed", "scheduled", "queued", "running", "success", "restarting", "failed", "up_for_retry",
-    "up_for_reschedule", "upstream_failed", "skipped", "deferred", "sensing", "shutdown",
-)  # fmt: skip
-RUN_STATES = ("queued", "running", "success", "failed")
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "a malformed request"},
     401: {"description": "a missing or wrong bearer token"},
@@ -90,40 +84,53 @@ class ArtifactIn(BaseModel):
     manifest: list[ManifestEntry] = []
 
 
-class SupplementEvent(BaseModel):
-    """The transition a supplement is about: a task try or a DAG run, as the listener saw it. Only the
-    database triggers log transitions with source "trigger", so a supplement can never claim one."""
+class _SupplementEvent(BaseModel):
+    """The transition a supplement is about, as the listener saw it. Only the database triggers log
+    transitions with source "trigger", so a supplement can never claim one."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["task_instance", "dag_run"]
     dag_id: Id
     run_id: Id
-    task_id: str = Field(default="", max_length=ID_LENGTH)
-    map_index: int = Field(default=-1, ge=-1, le=MAX_INT)
     try_number: int = Field(default=0, ge=0, le=MAX_INT)
     run_attempt: int = Field(default=0, ge=0, le=MAX_INT)
-    state: str = Field(max_length=32)
-    previous_state: str | None = Field(default=None, max_length=32)
     logical_date: str | None = Field(default=None, max_length=64)
     changed_at: str = Field(min_length=1, max_length=64)
     source: Literal["listener"] = "listener"
     detail: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _states(self) -> SupplementEvent:
-        states = TASK_STATES if self.kind == "task_instance" else RUN_STATES
-        for name, value in (("state", self.state), ("previous_state", self.previous_state)):
-            if value is not None and value not in states:
-                raise ValueError(f"{name} {value!r} is not a {self.kind} state; one of {', '.join(states)}")
-        if self.kind == "task_instance" and not self.task_id:
-            raise ValueError("a task_instance event needs a task_id")
-        if self.kind == "dag_run" and (self.task_id or self.map_index != -1):
-            raise ValueError("a dag_run event has no task_id or map_index")
-        return self
-
     def as_new_event(self) -> NewEvent:
         return NewEvent(**self.model_dump())
+
+
+TaskState = Literal[
+    "none", "removed", "scheduled", "queued", "running", "success", "restarting", "failed", "up_for_retry",
+    "up_for_reschedule", "upstream_failed", "skipped", "deferred", "sensing", "shutdown",
+]  # fmt: skip
+RunState = Literal["queued", "running", "success", "failed"]
+
+
+class TaskSupplementEvent(_SupplementEvent):
+    """A task try's transition (the task states of Airflow 1.10-3.x)."""
+
+    kind: Literal["task_instance"]
+    task_id: Id
+    map_index: int = Field(default=-1, ge=-1, le=MAX_INT)
+    state: TaskState
+    previous_state: TaskState | None = None
+
+
+class RunSupplementEvent(_SupplementEvent):
+    """A DAG run's transition."""
+
+    kind: Literal["dag_run"]
+    task_id: Literal[""] = ""
+    map_index: Literal[-1] = -1
+    state: RunState
+    previous_state: RunState | None = None
+
+
+SupplementEvent = Annotated[TaskSupplementEvent | RunSupplementEvent, Field(discriminator="kind")]
 
 
 class SupplementIn(BaseModel):
@@ -183,6 +190,17 @@ class BearerAuth:
             )
 
 
+def _links_to_run(body_field: str) -> dict[str, Any]:
+    """OpenAPI links from a write to the reads of the same run (clients and stateful tests follow them)."""
+    prefix = f"$request.body#/{body_field}/" if body_field != "artifact" else "$request.body#/"
+    run = {"dag_id": prefix + "dag_id", "run_id": prefix + "run_id"}
+    return {
+        "RunStatus": {"operationId": "run_status", "parameters": run},
+        "Artifacts": {"operationId": "read_artifacts", "parameters": run},
+        "Runs": {"operationId": "list_runs", "parameters": {"dag_id": prefix + "dag_id"}},
+    }
+
+
 def _filter(
     dag_id: str | None = None,
     run_id: str | None = None,
@@ -230,7 +248,7 @@ def create_app(
     def openapi() -> dict[str, Any]:
         return app.openapi()
 
-    @app.get("/events", response_model=EventPage)
+    @app.get("/events", response_model=EventPage, operation_id="read_events")
     def read_events(
         where: Annotated[EventFilter, Depends(_filter)],
         after: Annotated[
@@ -256,7 +274,7 @@ def create_app(
             events=events, next_after=events[-1].offset if events else after, last_offset=log.last_offset()
         )
 
-    @app.get("/runs/{dag_id}", response_model=list[RunView])
+    @app.get("/runs/{dag_id}", response_model=list[RunView], operation_id="list_runs")
     def list_runs(dag_id: str, user: Any = current_user) -> list[RunView]:
         _require(dags, user, "read", dag_id)
         by_run: dict[str, list[Event]] = {}
@@ -264,7 +282,7 @@ def create_app(
             by_run.setdefault(event.run_id, []).append(event)
         return [fold_run(dag_id, run_id, events) for run_id, events in by_run.items()]
 
-    @app.get("/runs/{dag_id}/{run_id}", response_model=RunView)
+    @app.get("/runs/{dag_id}/{run_id}", response_model=RunView, operation_id="run_status")
     def run_status(dag_id: str, run_id: str, user: Any = current_user) -> RunView:
         _require(dags, user, "read", dag_id)
         events = _all(log, EventFilter(dag_id=dag_id, run_id=run_id))
@@ -272,7 +290,13 @@ def create_app(
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no events for run {run_id!r} of DAG {dag_id!r}")
         return fold_run(dag_id, run_id, events)
 
-    @app.post("/artifacts", response_model=Published, status_code=status.HTTP_201_CREATED)
+    @app.post(
+        "/artifacts",
+        response_model=Published,
+        status_code=status.HTTP_201_CREATED,
+        operation_id="publish_artifact",
+        responses={201: {"links": _links_to_run("artifact")}},
+    )
     def publish_artifact(artifact: ArtifactIn, user: Any = current_user) -> Published:
         """One artifact per task try; publishing the same try again is ignored (safe retries)."""
         _require(dags, user, "write", artifact.dag_id)
@@ -302,12 +326,17 @@ def create_app(
             offset=result.last_offset if result.appended else None, duplicate=not result.appended
         )
 
-    @app.get("/artifacts/{dag_id}/{run_id}", response_model=list[Event])
+    @app.get("/artifacts/{dag_id}/{run_id}", response_model=list[Event], operation_id="read_artifacts")
     def read_artifacts(dag_id: str, run_id: str, user: Any = current_user) -> list[Event]:
         _require(dags, user, "read", dag_id)
         return _all(log, EventFilter(dag_id=dag_id, run_id=run_id, kind=ARTIFACT))
 
-    @app.post("/supplements", response_model=Published)
+    @app.post(
+        "/supplements",
+        response_model=Published,
+        operation_id="supplement",
+        responses={200: {"links": _links_to_run("event")}},
+    )
     def supplement(body: SupplementIn, user: Any = current_user) -> Published:
         _require(dags, user, "write", body.event.dag_id)
         event = body.event.as_new_event()
