@@ -13,6 +13,7 @@ the DAGs they may read in the UI, and publishes artifacts only for DAGs whose ta
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hmac
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from airshift import __version__
 from airshift.events.model import ARTIFACT, Event, NewEvent
@@ -36,9 +37,10 @@ MD5_PATTERN = r"^[0-9a-fA-F]{32}$"
 _MD5 = re.compile(MD5_PATTERN)
 Auth = Callable[..., Any]
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this is refused with 413
-# Offsets and sizes are SQL BIGINTs; tries and map indexes are Airflow INTEGER columns. Larger numbers
-# are refused with 422 instead of overflowing the store.
-MAX_OFFSET = 2**63 - 1
+# Offsets and sizes stop at 2**53 - 1, the largest integer every JSON client (JavaScript's numbers)
+# holds exactly; tries and map indexes are Airflow INTEGER columns. Larger numbers are refused with 422
+# instead of overflowing the store.
+MAX_OFFSET = 2**53 - 1
 MAX_INT = 2**31 - 1
 _REMEMBERED_RUNS = 100_000
 ID_LENGTH = 250  # Airflow's ID_LEN for dag_id, task_id and run_id
@@ -94,13 +96,22 @@ class _SupplementEvent(BaseModel):
     run_id: Id
     try_number: int = Field(default=0, ge=0, le=MAX_INT)
     run_attempt: int = Field(default=0, ge=0, le=MAX_INT)
-    logical_date: str | None = Field(default=None, max_length=64)
-    changed_at: str = Field(min_length=1, max_length=64)
+    logical_date: AwareDatetime | None = None
+    changed_at: AwareDatetime  # run status computes ages from it: a time with its zone, nothing else
     source: Literal["listener"] = "listener"
     detail: dict[str, Any] | None = None
 
     def as_new_event(self) -> NewEvent:
-        return NewEvent(**self.model_dump())
+        fields = self.model_dump()
+        fields["changed_at"] = _iso_text(self.changed_at)
+        fields["logical_date"] = _iso_text(self.logical_date) if self.logical_date else None
+        return NewEvent(**fields)
+
+
+def _iso_text(moment: dt.datetime) -> str:
+    """ISO 8601 with microseconds, UTC as Z (as the listener writes). Other offsets are kept, not
+    converted: converting a time at the edge of the calendar (year 1 or 9999) could overflow."""
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 TaskState = Literal[
