@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from airshift.errors import AirshiftError
+from airshift import redaction
+from airshift.errors import AirshiftError, environment_failure
 
 app = typer.Typer(
     name="airshift",
@@ -43,8 +44,11 @@ _register_commands()
 def main() -> None:
     """Entry point: run the app, turning AirshiftError into a message and exit code 2.
 
-    Anything else is a bug in airshift: the user gets one line naming it (the traceback only with
+    A file that cannot be read or written, or a database or server that cannot be reached, is the
+    machine's doing: one line naming it, exit 2. Anything else is a bug in airshift: the user gets one
+    line naming it (the traceback only with
     AIRSHIFT_DEBUG=1, since tracebacks can quote values), still exit code 2, never a wall of frames."""
+    redaction.install()  # before anything prints: every line goes out through the redaction layer
     console = Console(stderr=True, soft_wrap=True)
     try:
         app()
@@ -57,6 +61,10 @@ def main() -> None:
     except Exception as error:  # the last line of defence described above
         if os.environ.get("AIRSHIFT_DEBUG"):
             traceback.print_exc()
+        cause = environment_failure(error)  # the machine's or a server's doing, not a bug
+        if cause is not None:
+            console.print(f"[bold red]error:[/] {escape(cause)}", highlight=False)
+            sys.exit(2)
         console.print(
             f"[bold red]internal error:[/] {type(error).__name__} in airshift; please report it "
             "(run again with AIRSHIFT_DEBUG=1 for the traceback)",

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from airshift.config import UpgradeConfig, load_config
 from airshift.errors import AirshiftError
+from airshift.redaction import redact
 from airshift.report import github, sarif, upgrade_json, upgrade_text
 from airshift.report.rules_doc import rules_table
 from airshift.upgrade import transaction
@@ -303,7 +304,7 @@ def _write_report(output: Path, text: str) -> None:
     if problem is not None:
         raise AirshiftError(f"--output {problem}")
     try:
-        write_atomic(output, text.encode("utf-8"))
+        write_atomic(output, redact(text).encode("utf-8"))  # reports go out through the one redaction layer
     except OSError as error:
         raise AirshiftError(f"--output {output}: cannot write: {error.strerror or error}") from None
 
