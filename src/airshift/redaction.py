@@ -29,6 +29,8 @@ _QUERY_SECRET = re.compile(
     r"sig|signature)=)(?P<secret>[^&\s#;'\"]+)",
     re.IGNORECASE,
 )
+
+
 def remember(value: str | None) -> None:
     """Mask `value` wherever it appears from now on (and its URL-encoded form)."""
     if value and len(value) >= _SHORTEST:
