@@ -131,14 +131,18 @@ def test_fold_run_measures_stuck_time_from_the_last_change() -> None:
     assert view.stuck_for_seconds == 600 and view.tasks[0].pending_for_seconds == 600
 
 
-def test_artifacts_publish_once_per_try_and_read_back(client: TestClient) -> None:
+def test_artifacts_publish_once_per_try_and_read_back(client: TestClient, log: SqliteEventLog) -> None:
+    log.append([task_event("export", "running", run_id="other_run")])
     artifact = {
         "dag_id": "dag_a", "run_id": "run_1", "task_id": "export", "try_number": 1,
         "payload": {"rows": 42}, "payload_uri": "s3://bucket/export/run_1/",
         "manifest": [{"path": "part-0.csv", "md5": "0cc175b9c0f1b6a831c399e269772661", "size": 1}],
     }  # fmt: skip
+    unknown = client.post("/artifacts", json=artifact, headers=AUTH)
+    assert unknown.status_code == 404 and "run_1" in unknown.text  # no event of that run yet
+    log.append([task_event("export", "running")])
     first = client.post("/artifacts", json=artifact, headers=AUTH)
-    assert first.status_code == 201 and first.json() == {"offset": 1, "duplicate": False}
+    assert first.status_code == 201 and first.json() == {"offset": 3, "duplicate": False}
     assert client.post("/artifacts", json=artifact, headers=AUTH).json() == {
         "offset": None,
         "duplicate": True,
@@ -150,18 +154,22 @@ def test_artifacts_publish_once_per_try_and_read_back(client: TestClient) -> Non
     response = client.post("/artifacts", json=bad, headers=AUTH)
     assert response.status_code == 422 and "md5" in response.text
     export = client.get("/runs/dag_a/run_1", headers=AUTH).json()
-    assert export["tasks"] == []  # an artifact alone is not a task state
+    assert [task["state"] for task in export["tasks"]] == ["running"]  # an artifact is not a task state
 
 
 def test_supplements_annotate_or_append(client: TestClient, log: SqliteEventLog) -> None:
     failed = task_event("a", "failed")
     log.append([failed])
-    body = {"event": failed.model_dump(), "detail": {"error": "boom", "hostname": "w1"}}
+    body = {"event": _from_listener(failed), "detail": {"error": "boom", "hostname": "w1"}}
     assert client.post("/supplements", json=body, headers=AUTH).json()["duplicate"] is True
     assert log.read(0, 10)[0].detail == {"error": "boom", "hostname": "w1"}
     listener_only = task_event("b", "success")
-    body = {"event": listener_only.model_dump(), "detail": {"hostname": "w2"}, "append": True}
+    body = {"event": _from_listener(listener_only), "detail": {"hostname": "w2"}, "append": True}
     assert client.post("/supplements", json=body, headers=AUTH).json() == {"offset": 2, "duplicate": False}
+
+
+def _from_listener(event: NewEvent) -> dict[str, object]:
+    return {**event.model_dump(), "source": "listener"}
 
 
 class _PerUserDags:

@@ -28,7 +28,7 @@ from tests.state.airflow_envs import free_port
 pytestmark = pytest.mark.integration
 SRC = Path(__file__).resolve().parents[2] / "src"
 EVENTS_TESTS = Path(__file__).resolve().parent.parent / "events"
-TOKEN = "plugin-test-token-abcdef"
+TOKEN = "plugin-test-token-abcdef0123456789abcdef"
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from airshift.events.stores.sqlite import SqliteEventLog
 from tests.state.airflow_envs import free_port
 
 pytestmark = pytest.mark.integration
-TOKEN = "serve-test-token-0123456789"
+TOKEN = "serve-test-token-0123456789abcdefghijkl"
 
 
 def _event(task_id: str, state: str) -> NewEvent:

@@ -68,3 +68,14 @@ def test_fixed_point_reaches_idempotence_in_one_run() -> None:
     twice = run(once.text)
     assert twice.text == once.text
     assert "default=1" in once.text and "airflow.sdk" in once.text
+
+
+def test_fixes_that_together_repeat_a_keyword_are_not_applied_together() -> None:
+    # Found by tests/upgrade/test_properties.py: schedule_interval= and timetable= both become schedule=;
+    # the result parses but does not compile. The engine keeps the first fix and reports the other.
+    source = "from airflow import DAG\ndag = DAG('etl', schedule_interval='@daily', timetable=None)\n"
+    result = run(source, target="2.11")
+    compile(result.text, "<fixed>", "exec")
+    assert result.text.count("schedule=") == 1
+    assert any("dropped" in note for note in result.dropped)
+    assert run(result.text, target="2.11").text == result.text

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from airshift import __version__
-from airshift.errors import AirshiftError
+from airshift import __version__, redaction
+from airshift.errors import AirshiftError, environment_failure
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -110,8 +110,11 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Entry point: run the app, turning AirshiftError into a message and exit code 2.
 
-    Anything else is a bug in airshift: the user gets one line naming it (the traceback only with
+    A file that cannot be read or written, or a database or server that cannot be reached, is the
+    machine's doing: one line naming it, exit 2. Anything else is a bug in airshift: the user gets one
+    line naming it (the traceback only with
     AIRSHIFT_DEBUG=1, since tracebacks can quote values), still exit code 2, never a wall of frames."""
+    redaction.install()  # before anything prints: every line goes out through the redaction layer
     try:
         argv = sys.argv[1:]
         # `--version` needs no command group at all; a command needs only the groups up to its own
@@ -126,6 +129,10 @@ def main() -> None:
     except Exception as error:  # the last line of defence described above
         if os.environ.get("AIRSHIFT_DEBUG"):
             traceback.print_exc()
+        cause = environment_failure(error)  # the machine's or a server's doing, not a bug
+        if cause is not None:
+            _error_line(f"\x1b[1;31merror:\x1b[0m {cause}", f"error: {cause}")
+            sys.exit(2)
         message = (
             f"{type(error).__name__} in airshift; please report it "
             "(run again with AIRSHIFT_DEBUG=1 for the traceback)"

@@ -256,11 +256,21 @@ def tail_cmd(
             stop.wait(0.5)
 
 
+MIN_TOKEN_LENGTH = 32
+
+
 def serve_cmd(
     log: LogSpecOption = str(DEFAULT_LOG),
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8787,
     token_file: TokenFileOption = None,
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the event log when it does not exist yet.")
+    ] = False,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option("--max-body-bytes", min=1, help="Largest request body accepted (larger: HTTP 413)."),
+    ] = 1024 * 1024,
     print_openapi: Annotated[
         bool, typer.Option("--print-openapi", help="Print the OpenAPI document and exit.")
     ] = False,
@@ -278,9 +288,63 @@ def serve_cmd(
             typer.echo(json.dumps(app.openapi(), indent=2, sort_keys=True))
         return
     token = read_token(token_file)
-    app = create_app(_log_from_cli(log, create=True), BearerAuth(token))
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise AirshiftError(
+            f"the API token has {len(token)} characters; use at least {MIN_TOKEN_LENGTH} "
+            "(`airshift events token --file FILE` writes a new one)"
+        )
+    # A typo in --log must not start a server that answers "no events" forever.
+    try:
+        event_log = _log_from_cli(log, create=create)
+    except AirshiftError as error:
+        if create:
+            raise
+        raise AirshiftError(f"{error}; or pass --create to serve a new, empty log") from None
+    app = create_app(event_log, BearerAuth(token), max_body_bytes=max_body_bytes)
+    if not _is_loopback(host):
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] --host {host} accepts connections from other machines; the token is "
+            "sent in clear unless a TLS proxy is in front",
+            highlight=False,
+        )
     console.print(f"serving {log} on http://{host}:{port} (OpenAPI: /openapi.json)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def token_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Write the token to this new file (mode 0600) instead of printing it."),
+    ] = None,
+) -> None:
+    """Make a new random API token (256 bits) for `events serve` and its clients."""
+    import os
+    import secrets
+
+    token = secrets.token_urlsafe(32)
+    if file is None:
+        typer.echo(token)
+        return
+    try:
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise AirshiftError(f"--file {file} exists; remove it first or choose another path") from None
+    except OSError as error:
+        raise AirshiftError(f"--file {file}: cannot create: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    console.print(f"wrote a new API token to {file} (readable by you only)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -296,4 +360,5 @@ def register(app: typer.Typer) -> None:
     events_app.command("relay")(relay_cmd)
     events_app.command("tail")(tail_cmd)
     events_app.command("serve")(serve_cmd)
+    events_app.command("token")(token_cmd)
     app.add_typer(events_app, name="events")

@@ -31,9 +31,25 @@ class Format(str, Enum):
 
 
 PathsArg = Annotated[list[Path] | None, typer.Argument(help="DAG files or folders.", show_default=False)]
+
+
+def _check_target(value: str | None) -> str | None:
+    """Refuse an unknown --target while parsing, naming the choices."""
+    if value is not None:
+        try:
+            parse_target(value)
+        except AirshiftError as error:
+            raise typer.BadParameter(str(error)) from None
+    return value
+
+
 TargetOpt = Annotated[
     str | None,
-    typer.Option("--target", help=f"Airflow to migrate to: 2.11, 3.0-3.3 [default: {DEFAULT_TARGET}]."),
+    typer.Option(
+        "--target",
+        help=f"Airflow to migrate to: 2.11, 3.0-3.3 [default: {DEFAULT_TARGET}].",
+        callback=_check_target,
+    ),
 ]
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Airflow the code was written for: auto (per file), 1.10 or 2.")
@@ -52,7 +68,9 @@ ConfigOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Analyse every file even if unchanged since last run.")
 ]
-JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Worker processes (default: one per core).")]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", min=1, help="Worker processes (default: one per core).")
+]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of files or folders to skip.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
 AdoptOpt = Annotated[
@@ -139,6 +157,7 @@ def _execute(
     requirements: Path | None = None,
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
+    force: bool = False,
 ) -> int:
     from airshift.config import load_config
     from airshift.upgrade.cache import default_cache_dir
@@ -161,6 +180,8 @@ def _execute(
         for path in paths:
             if path.resolve() == out or path.resolve() in out.parents:
                 raise AirshiftError(f"--out {out} is inside {path}; choose a folder outside the sources")
+        if command == "fix" and not check:
+            check_out_folder(out, force)
     write = command == "fix" and not check
     cache_dir = None if no_cache else Path(config.cache_dir) if config.cache_dir else default_cache_dir()
     options = RunOptions(
@@ -177,7 +198,18 @@ def _execute(
     result = _run_with_progress(found, options, fmt)
     requirement_note = None
     if write and result.requirements:
-        requirement_note = _write_requirements(result, requirements or _requirements_path(paths, out, config))
+        requirements_path = requirements or _requirements_path(paths, out, config)
+        chosen = requirements is not None or bool(config.requirements)  # its folder must exist already
+        requirement_note = _plan_requirements(result, requirements_path, may_create_folders=not chosen)
+    if write:
+        from airshift.upgrade import transaction
+        from airshift.upgrade.transaction import PlannedWrite
+
+        if output is not None:  # the report is written after the files: check now that it can be
+            problem = transaction.problem_with(PlannedWrite(output, may_create_folders=False))
+            if problem is not None:
+                raise AirshiftError(f"--output {problem}; nothing was changed")
+        transaction.apply(result.writes)
     _report(result, command, render(settings.target), fmt, output)
     if requirement_note and fmt is Format.text:
         sys.stdout.write(requirement_note + "\n")
@@ -195,10 +227,30 @@ def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfi
     return (first if first.is_dir() else first.parent) / REQUIREMENTS_FILE
 
 
-def _write_requirements(result: RunResult, path: Path) -> str:
-    from airshift.upgrade.requirements import update_file
+def check_out_folder(out: Path, force: bool) -> None:
+    """--out must be a folder that is new or empty (or --force): fix never mixes its copy into other files."""
+    if out.exists() and not out.is_dir():
+        raise AirshiftError(f"--out {out} is an existing file; give a folder (new or empty)")
+    if out.is_dir():
+        try:
+            non_empty = next(out.iterdir(), None) is not None
+        except OSError as error:
+            raise AirshiftError(f"--out {out}: cannot list the folder: {error.strerror or error}") from None
+        if non_empty and not force:
+            raise AirshiftError(
+                f"--out {out} is not empty; give a new or empty folder, or --force to write into it"
+            )
 
-    update = update_file(path, result.requirements)
+
+def _plan_requirements(result: RunResult, path: Path, may_create_folders: bool) -> str:
+    """Add the requirements file to the run's writes; the note to print once they are written."""
+    from airshift.upgrade.requirements import plan_update
+    from airshift.upgrade.transaction import PlannedWrite
+
+    update, existing = plan_update(path, result.requirements)
+    if update.text != existing:
+        data = update.text.encode("utf-8")
+        result.writes.append(PlannedWrite(path, data, may_create_folders=may_create_folders))
     parts = []
     if update.added:
         parts.append(f"added {len(update.added)}")
@@ -214,13 +266,13 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
     assert isinstance(found, Discovery)
     total = len(found.python)
     if total < PROGRESS_FROM:  # no bar, so no rich: a pre-commit run scans a few files
-        return run(found, options)
+        return run(found, options, commit=False)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     err = Console(stderr=True, soft_wrap=True)
     if not err.is_terminal:
-        return run(found, options)
+        return run(found, options, commit=False)
     with Progress(
         TextColumn("[bold]airshift[/]"),
         BarColumn(),
@@ -230,17 +282,32 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
         transient=True,
     ) as progress:
         task = progress.add_task("files", total=total)
-        return run(found, options, progress=lambda n: progress.advance(task, n))
+        return run(found, options, progress=lambda n: progress.advance(task, n), commit=False)
 
 
 def _report(result: RunResult, command: str, target: str, fmt: Format, output: Path | None) -> None:
-    """Write the report to --output or stdout, streamed: a large estate's report is never one string."""
+    """Write the report to --output or stdout, streamed: a large estate's report is never one string.
+    A report file is written beside its place and renamed over it, through the redaction layer."""
     if output is None:
         _stream_report(sys.stdout, result, command, target, fmt)
         sys.stdout.flush()
         return
-    with output.open("w", encoding="utf-8") as handle:
-        _stream_report(handle, result, command, target, fmt)
+    import os
+
+    from airshift.redaction import RedactingStream
+    from airshift.upgrade.transaction import PlannedWrite, problem_with
+
+    problem = problem_with(PlannedWrite(output, may_create_folders=False))
+    if problem is not None:
+        raise AirshiftError(f"--output {problem}")
+    temp = output.with_name(f".{output.name}.airshift-tmp")
+    try:
+        with temp.open("w", encoding="utf-8") as handle:
+            _stream_report(RedactingStream(handle), result, command, target, fmt)  # type: ignore[arg-type]
+        os.replace(temp, output)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise AirshiftError(f"--output {output}: cannot write: {error.strerror or error}") from None
 
 
 def _stream_report(stream: TextIO, result: RunResult, command: str, target: str, fmt: Format) -> None:
@@ -333,6 +400,9 @@ def fix(
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
     adopt_new_defaults: AdoptOpt = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into an --out folder that already holds files.")
+    ] = False,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -361,7 +431,7 @@ def fix(
         def run_fix() -> int:
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
-                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults,
+                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, force,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -390,6 +460,7 @@ def fix(
         requirements,
         safe_only,
         adopt_new_defaults,
+        force,
     )
     raise typer.Exit(code)
 

@@ -14,6 +14,7 @@ import httpx
 from airshift.errors import AirshiftError
 from airshift.events.model import Event, NewEvent
 from airshift.events.stores import EventFilter
+from airshift.redaction import remember
 
 TOKEN_ENV = "AIRSHIFT_EVENTS_TOKEN"
 
@@ -27,16 +28,22 @@ def read_token(token_file: Path | None) -> str:
             raise AirshiftError(f"cannot read the token file {token_file}: {error.strerror}") from None
         if not token:
             raise AirshiftError(f"the token file {token_file} is empty")
+        remember(token)
         return token
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise AirshiftError(f"no API token: pass --token-file FILE or set ${TOKEN_ENV}")
+    remember(token)
     return token
 
 
 class EventsClient:
     def __init__(self, base_url: str, token: str, timeout: float = 30.0, wait: float = 0.0) -> None:
         self.base_url = base_url.rstrip("/")
+        if "@" in self.base_url.split("://", 1)[-1].split("/", 1)[0]:
+            raise AirshiftError(
+                f"the EventStream URL holds credentials; give the token with --token-file or ${TOKEN_ENV}"
+            )
         self.wait = wait  # long-poll seconds used by read() when nothing is new
         self._http = httpx.Client(
             base_url=self.base_url,

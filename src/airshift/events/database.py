@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from airshift.errors import AirshiftError
+from airshift.redaction import remember
 
 URL_ENV = "AIRSHIFT_EVENTS_DB_URL"
 PASSWORD_ENV = "AIRSHIFT_EVENTS_DB_PASSWORD"
@@ -40,7 +41,9 @@ def parse_url(raw: str, *, from_cli: bool) -> URL:
         )
     if url.drivername in _DEFAULT_DRIVERS:
         url = url.set(drivername=_DEFAULT_DRIVERS[url.drivername])
+    remember(url.password if isinstance(url.password, str) else None)
     password = os.environ.get(PASSWORD_ENV)
+    remember(password)
     if password and not url.password:
         url = url.set(password=password)
     return url

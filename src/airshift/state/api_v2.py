@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from airshift.errors import AirshiftError
+from airshift.redaction import redact
 from airshift.state.secret import Secret
 
 PAGE = 100
@@ -165,7 +166,13 @@ def normalize_base_url(raw: str) -> str:
     for suffix in ("/api/v2", "/api/v1"):
         base = base.removesuffix(suffix)
     if not base.startswith(("http://", "https://")):
-        raise AirshiftError(f"target {raw!r} is not an http(s) URL of an Airflow API server")
+        raise AirshiftError(f"target {redact(raw)!r} is not an http(s) URL of an Airflow API server")
+    if "@" in base.split("://", 1)[1].split("/", 1)[0]:
+        # like the database URLs: a command line ends up in shell history and process lists
+        raise AirshiftError(
+            "the API URL holds credentials; give them with --to-user and --to-password-file (or "
+            "$AIRSHIFT_TO_PASSWORD), or --to-token-file (or $AIRSHIFT_TO_TOKEN)"
+        )
     return base
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from airshift.errors import AirshiftError
+from airshift.redaction import remember
 
 # Airflow configs name drivers airshift may not have installed; map them to the ones it ships with.
 _POSTGRES_DRIVERS = ("psycopg", "psycopg2")
@@ -76,6 +77,7 @@ def parse_db_url(raw: str, role: str, password_file: Path | None = None, passwor
     elif password_env and os.environ.get(password_env):
         password = os.environ[password_env]
     if password:
+        remember(password)
         url = url.set(password=password)
     return url
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from airshift.errors import AirshiftError
+from airshift.redaction import remember
 
 SOURCE_KEY_ENV = "AIRSHIFT_FROM_FERNET_KEY"
 
@@ -26,6 +27,7 @@ class Decryptor:
         if keys:
             fernets: list[Fernet] = []
             for position, key in enumerate(keys, start=1):
+                remember(key)
                 try:
                     fernets.append(Fernet(key.encode("ascii")))
                 except (ValueError, UnicodeEncodeError):

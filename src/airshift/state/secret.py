@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from airshift.redaction import remember
+
 MASK = "***"
 
 
@@ -12,6 +14,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember(value)  # masked in every line printed from now on, however it gets there
 
     def reveal(self) -> str:
         return self._value

@@ -131,10 +131,35 @@ def _map_back(offset: int, edits: list[Edit]) -> int:
     return offset - shift
 
 
-def _parses(text: str) -> bool:
+def _parses(text: str, original: str = "") -> bool:
     try:
-        parse(text)
+        _check_compiles(parse(text), original)
     except SyntaxProblem:
+        return False
+    return True
+
+
+def _check_compiles(tree: ast.Module, original: str, path: str = "<string>") -> None:
+    """Raise SyntaxProblem when the fixed tree parses but does not compile (a repeated keyword, say),
+    unless the original text did not compile either (then compiling proves nothing about the fixes)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        if original and not _compiles_text(original):
+            return
+        raise SyntaxProblem(f"compile error at line {error.lineno}: {error.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SyntaxProblem(f"cannot compile: {error}") from None
+
+
+def _compiles_text(text: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<original>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
@@ -221,6 +246,7 @@ def analyse(
         new_text = apply_edits(current, [*edits, *import_edits])
         try:
             new_tree = parse(new_text, path)
+            _check_compiles(new_tree, text, path)
         except SyntaxProblem:
             # Rare: find the fixes that break parsing, drop them, and try the rest once more.
             chosen, edits = _drop_breaking(current, chosen, analysis)
@@ -228,6 +254,7 @@ def analyse(
             new_text = apply_edits(current, [*edits, *import_edits])
             try:
                 new_tree = parse(new_text, path)
+                _check_compiles(new_tree, text, path)
             except SyntaxProblem as problem:
                 analysis.dropped.append(f"fixes of this pass were not applied: they would cause a {problem}")
                 analysis.findings.extend(f for f in findings if not f.edits)
@@ -265,16 +292,16 @@ def _place(finding: Finding, history: list[list[Edit]], original: LineIndex) -> 
 
 
 def _drop_breaking(text: str, chosen: list[Finding], analysis: Analysis) -> tuple[list[Finding], list[Edit]]:
-    """Keep the units of findings whose edits, applied alone, leave the file parseable."""
+    """Keep the units of findings whose edits, applied together, leave the file parseable and compilable."""
 
     def edits_of(findings: list[Finding]) -> list[Edit]:
         return list(dict.fromkeys(e for f in findings for e in f.edits))
 
-    if _parses(apply_edits(text, edits_of(chosen))):
+    if _parses(apply_edits(text, edits_of(chosen)), text):
         return chosen, edits_of(chosen)
     kept: list[Finding] = []
-    for unit in _units(chosen):
-        if _parses(apply_edits(text, edits_of(unit))):
+    for unit in _units(chosen):  # greedily: two fixes can each be fine and clash together
+        if _parses(apply_edits(text, edits_of([*kept, *unit])), text):
             kept.extend(unit)
             continue
         for finding in unit:

@@ -82,6 +82,14 @@ def merge(existing: str, requirements: list[Requirement]) -> RequirementsUpdate:
 
 def update_file(path: Path, requirements: list[Requirement]) -> RequirementsUpdate:
     """Merge into an existing requirements file (created when missing), atomically."""
+    update, existing = plan_update(path, requirements)
+    if update.text != existing:
+        write_atomic(path, update.text.encode("utf-8"))
+    return update
+
+
+def plan_update(path: Path, requirements: list[Requirement]) -> tuple[RequirementsUpdate, str]:
+    """The merged requirements file, and the text it has now ("" when missing); writes nothing."""
     try:
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as error:
@@ -90,6 +98,4 @@ def update_file(path: Path, requirements: list[Requirement]) -> RequirementsUpda
         update = RequirementsUpdate([r.render() for r in requirements], [], render_new(requirements))
     else:
         update = merge(existing, requirements)
-    if update.text != existing:
-        write_atomic(path, update.text.encode("utf-8"))
-    return update
+    return update, existing

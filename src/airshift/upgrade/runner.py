@@ -6,7 +6,6 @@ import dataclasses
 import difflib
 import gc
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ from airshift.upgrade.discovery import Discovery, Root, relative_out
 from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
 from airshift.upgrade.moves import load_table, table_fingerprint
-from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for, write_other
+from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for
 from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
-from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
+from airshift.upgrade.source import UnreadableSource, decode_source
+from airshift.upgrade.transaction import PlannedWrite, apply
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PARALLEL_FROM = 64  # below this many files, worker start-up costs more than it saves
@@ -69,6 +69,7 @@ class FileReport:
     dropped: list[str] = field(default_factory=list)
     cached: bool = False
     others: dict[str, OtherFile] = field(default_factory=dict)  # template files, by absolute path
+    planned: PlannedWrite | None = None  # what fixing this file writes (applied with the run's other writes)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class RunResult:
     files: list[FileReport]
     elapsed: float
     copied: int = 0
+    writes: list[PlannedWrite] = field(default_factory=list)  # what the run writes, all or nothing
 
     @property
     def requirements(self) -> list[Requirement]:
@@ -130,7 +132,8 @@ def _context_key(options: RunOptions) -> str:
 
 
 def process_file(path: Path, target_path: Path | None, options: RunOptions, module: str = "") -> FileReport:
-    """Analyse one file; with options.write, write the result to target_path (in place when equal).
+    """Analyse one file; with options.write, plan writing the result to target_path (in place when
+    equal): `run` writes every planned file of the run together, or none.
 
     A file that cannot be handled is never modified; under --out it is copied byte for byte."""
     report, new_raw = _report_for(path, options, module)
@@ -138,10 +141,17 @@ def process_file(path: Path, target_path: Path | None, options: RunOptions, modu
         report.diff = _diff(path.read_bytes(), new_raw, report.path)
     if options.write and target_path is not None:
         if report.status == "changed" and new_raw is not None:
-            write_atomic(target_path, new_raw, mode=path.stat().st_mode & 0o7777)
+            report.planned = PlannedWrite(target_path, data=new_raw, mode=_mode_of(path))
         elif target_path != path and path.is_file():
-            _copy(path, target_path)
+            report.planned = PlannedWrite(target_path, copy_from=path)
     return report
+
+
+def _mode_of(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return None
 
 
 def _report_for(path: Path, options: RunOptions, module: str) -> tuple[FileReport, bytes | None]:
@@ -276,11 +286,6 @@ def _diff(old: bytes, new: bytes, display: str) -> str:
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
 
 
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, target)
-
-
 def _worker(args: tuple[str, str | None, RunOptions, str]) -> FileReport:
     path, target, options, module = args
     return process_file(Path(path), Path(target) if target else None, options, module)
@@ -299,8 +304,12 @@ def run(
     discovery: Discovery,
     options: RunOptions,
     progress: Callable[[int], None] | None = None,
+    commit: bool = True,
 ) -> RunResult:
-    """Process every discovered file; reports come back in the order of the files."""
+    """Process every discovered file; reports come back in the order of the files.
+
+    With options.write the files are written all together or not at all (see transaction.py); with
+    commit=False they are only planned, in result.writes, for the caller to add its own and apply."""
     started = time.perf_counter()
     modules = [module_name(root, path) for root, path in discovery.python]
     factories = find_subdag_factories(discovery, modules)
@@ -322,17 +331,21 @@ def run(
         gc.set_threshold(*previous_gc)
     for path, reason in discovery.problems:
         reports.append(FileReport(_display(path), "failed", error=reason))
+    writes = [report.planned for report in reports if report.planned is not None]
     copied = 0
     if options.write and options.out_dir is not None:
         for root, path in discovery.other:
-            _copy(path, options.out_dir / relative_out(root, path))
+            writes.append(PlannedWrite(options.out_dir / relative_out(root, path), copy_from=path))
             copied += 1
-    reports.extend(_other_file_reports(reports, discovery, options))
-    return RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied)
+    reports.extend(_other_file_reports(reports, discovery, options, writes))
+    result = RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied, writes=writes)
+    if commit and writes:
+        apply(writes)
+    return result
 
 
 def _other_file_reports(
-    reports: list[FileReport], discovery: Discovery, options: RunOptions
+    reports: list[FileReport], discovery: Discovery, options: RunOptions, writes: list[PlannedWrite]
 ) -> list[FileReport]:
     """One report per template file the DAG files' findings touched, written once when fixing."""
     merged: dict[str, list[OtherFile]] = {}
@@ -367,7 +380,7 @@ def _other_file_reports(
                         "outside the folders given, so --out cannot hold it",
                     )
                 else:
-                    write_other(Path(path), text, target)
+                    writes.append(PlannedWrite(target, text.encode("utf-8"), mode=_mode_of(Path(path))))
                     for problem in report.problems:
                         problem.fixed = problem.fixable
         results.append(report)

@@ -26,7 +26,8 @@ def parse_version(text: str) -> Version:
 
 def parse_target(text: str) -> Version:
     version = parse_version(text)
-    if f"{version[0]}.{version[1]}" not in TARGETS:
+    # "3" must not quietly mean 3.0: a target names its minor release
+    if len(text.strip().split(".")) < 2 or f"{version[0]}.{version[1]}" not in TARGETS:
         raise AirshiftError(f"unsupported target {text!r}; choose one of {', '.join(TARGETS)}")
     return version
 

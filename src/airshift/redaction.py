@@ -1,0 +1,87 @@
+"""The one redaction layer: every line airshift prints or logs, and every report or ledger text it
+writes, passes through `redact` on its way out.
+
+Two kinds of secrets are masked (with ***):
+- values airshift knows are secret: each password, token or key it reads from a file or an environment
+  variable is remembered here the moment it is read (`remember`), and so are the values of the
+  AIRSHIFT_* variables whose names say they hold one;
+- secrets recognisable by their shape, whoever typed them: the password in a URL's user part
+  (scheme://user:password@host) and credential query parameters (?token=..., &password=...).
+
+Specific errors already avoid quoting secrets; this layer is the net under all of them (a URL echoed by
+an HTTP library, a value inside an exception, a log line from a dependency).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any, TextIO
+
+MASK = "***"
+_SHORTEST = 4  # shorter "secrets" (a test's "x") would mask ordinary text everywhere
+_known: set[str] = set()
+_SECRET_ENV = re.compile(r"^AIRSHIFT_\w*(PASSWORD|TOKEN|SECRET|FERNET_KEY|_KEY|DB_URL)$")
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@]*):(?P<secret>[^\s/@]+)@")
+_QUERY_SECRET = re.compile(
+    r"(?P<head>[?&;](?:password|passwd|pwd|token|access_token|api_key|apikey|secret|client_secret|"
+    r"sig|signature)=)(?P<secret>[^&\s#;'\"]+)",
+    re.IGNORECASE,
+)
+
+
+def remember(value: str | None) -> None:
+    """Mask `value` wherever it appears from now on (and its URL-encoded form)."""
+    if value and len(value) >= _SHORTEST:
+        from urllib.parse import quote
+
+        _known.add(value)
+        _known.add(quote(value, safe=""))
+
+
+def remember_environment(environ: dict[str, str] | None = None) -> None:
+    """Remember the values of AIRSHIFT_* variables that hold secrets (and a password inside a URL one)."""
+    for name, value in (os.environ if environ is None else environ).items():
+        if _SECRET_ENV.match(name):
+            match = _URL_PASSWORD.search(value)
+            remember(match.group("secret") if match else value)
+
+
+def redact(text: str) -> str:
+    if not text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{MASK}@", text)
+    text = _QUERY_SECRET.sub(lambda m: m.group("head") + MASK, text)
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingStream:
+    """A text stream that redacts what is written, delegating everything else to the real stream."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def install() -> None:
+    """Route the process's stdout and stderr through `redact` (the CLI calls this first). Log handlers
+    made later (uvicorn's, the root logger's last resort) write to these streams, so logs pass too."""
+    remember_environment()
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout = RedactingStream(sys.stdout)
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr)
