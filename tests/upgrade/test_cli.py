@@ -227,3 +227,15 @@ def test_demo_runs_on_the_bundled_examples(project: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "files changed" in result.stdout
     assert list((project / "demo-out").rglob("*.py"))
+
+
+def test_a_file_that_does_not_compile_counts_as_failed(project: Path) -> None:
+    dags = project / "dags"
+    source = "from airflow import DAG\nDAG(dag_id='a', dag_id='b')\n"
+    (dags / "repeated.py").write_text(source)
+    result = cli("fix", "dags", cwd=project)
+    assert result.returncode == 2
+    assert "repeated.py" in result.stdout and "keyword argument repeated" in result.stdout
+    assert (dags / "repeated.py").read_text() == source
+    report = json.loads(cli("scan", "dags", "--format", "json", cwd=project).stdout)
+    assert report["summary"]["failed"] == 1

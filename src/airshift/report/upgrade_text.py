@@ -23,7 +23,6 @@ def render(
             console.print(
                 f"[bold]{escape(report.path)}[/]: [red]failed[/]: {escape(report.error)}", highlight=False
             )
-            continue
         for problem in report.problems:
             if problem.fixed and not show_fixed:
                 continue

@@ -213,6 +213,18 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
     requirements = sorted({(r.distribution, r.min_version) for r in needed}, key=str)
     if not options.fix:  # scan: a file "needs change" when any finding has a fix
         changed = any(f.fixable for f in analysis.findings)
+    if analysis.not_compiling:
+        # Never call a file fine that does not compile; a failed file is left as it is (copied under --out).
+        for reported in problems:
+            reported.fixed = False
+        return FileReport(
+            display,
+            "failed",
+            problems=problems,
+            error="; ".join(analysis.not_compiling),
+            source_version=analysis.source_version,
+            dropped=analysis.dropped,
+        ), None
     report = FileReport(
         display,
         "changed" if changed else "unchanged",
