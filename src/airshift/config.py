@@ -32,6 +32,7 @@ class UpgradeConfig(BaseModel):
     requirements: str | None = None
     safe_only: bool | None = Field(default=None, alias="safe-only")
     adopt_new_defaults: bool | None = Field(default=None, alias="adopt-new-defaults")
+    strict: bool | None = None
 
     @field_validator("target")
     @classmethod

@@ -25,7 +25,7 @@ from airshift.upgrade.context import Settings
 from airshift.upgrade.discovery import discover
 from airshift.upgrade.registry import Selection, all_metas
 from airshift.upgrade.requirements import update_file
-from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
+from airshift.upgrade.runner import RunOptions, RunResult, needs_a_person, needs_change, run
 from airshift.upgrade.versions import DEFAULT_TARGET, SOURCES, parse_target, render
 
 PROGRESS_FROM = 200
@@ -50,6 +50,10 @@ SourceOpt = Annotated[
 ]
 DiffOpt = Annotated[bool, typer.Option("--diff", help="Show the unified diff of every change.")]
 CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a change is needed.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Also exit 1 when findings without a fix remain (they need a person)."),
+]
 SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes (AS1, AS301).")
 ]
@@ -141,6 +145,7 @@ def _execute(
     requirements: Path | None = None,
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
+    strict: bool = False,
 ) -> int:
     console = Console(highlight=False, soft_wrap=True)
     if list_rules:
@@ -149,6 +154,7 @@ def _execute(
     if not paths:
         raise AirshiftError(f"give one or more DAG files or folders, e.g. `airshift {command} dags/`")
     config, _ = load_config(paths[0], config_path)
+    strict = strict or bool(config.strict)
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
     settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
@@ -175,12 +181,21 @@ def _execute(
     requirement_note = None
     if write and result.requirements:
         requirement_note = _write_requirements(result, requirements or _requirements_path(paths, out, config))
-    _report(console, result, command, render(settings.target), fmt, output)
+    shown = f"{command} --check" if command == "fix" and check else command
+    _report(console, result, shown, render(settings.target), fmt, output)
     if requirement_note and fmt is Format.text:
         console.print(requirement_note)
+    return exit_code(result, strict)
+
+
+def exit_code(result: RunResult, strict: bool) -> int:
+    """2 when a file failed; 1 when a fix is still to apply (scan, --check) or was applied (fix), or, with
+    --strict, when findings without a fix remain; else 0, so CI and pre-commit pass on a migrated folder."""
     if any(report.status == "failed" for report in result.files):
         return EXIT_ERRORS
-    return EXIT_CHANGES if needs_change(result) else EXIT_CLEAN
+    if needs_change(result) or (strict and needs_a_person(result)):
+        return EXIT_CHANGES
+    return EXIT_CLEAN
 
 
 def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfig) -> Path:
@@ -263,10 +278,12 @@ def scan(
     output: OutputOpt = None,
     today: TodayOpt = None,
     adopt_new_defaults: AdoptOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
-    Exit codes: 0 nothing to change, 1 changes needed, 2 errors (unreadable or unparsable files, bad options)."""
+    Exit codes: 0 nothing fixable left (findings that need a person are reported; --strict makes them exit 1),
+    1 changes needed, 2 errors (unreadable, unparsable or not compiling files, bad options)."""
     code = _execute(
         "scan",
         paths,
@@ -286,6 +303,7 @@ def scan(
         output,
         today,
         adopt_new_defaults=adopt_new_defaults,
+        strict=strict,
     )
     raise typer.Exit(code)
 
@@ -315,6 +333,7 @@ def fix(
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
     adopt_new_defaults: AdoptOpt = False,
+    strict: StrictOpt = False,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -335,7 +354,8 @@ def fix(
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
-    Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors.
+    Exit codes: 0 nothing fixable left (findings that need a person are reported; --strict makes them exit 1),
+    1 changes made (or needed, with --check), 2 errors.
     With --verify: 0 every DAG matches its original, 1 differences or import errors, 2 errors."""
     if verify:
         from airshift.cli.verify import fix_and_verify
@@ -343,7 +363,7 @@ def fix(
         def run_fix() -> int:
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
-                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults,
+                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, strict,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -372,6 +392,7 @@ def fix(
         requirements,
         safe_only,
         adopt_new_defaults,
+        strict,
     )
     raise typer.Exit(code)
 

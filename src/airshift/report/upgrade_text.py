@@ -45,7 +45,10 @@ def render(
     table.add_row("files changed" if command == "fix" else "files to change", str(data["changed"]))
     table.add_row("files failed", str(data["failed"]))
     table.add_row("findings", str(data["findings"]))
-    table.add_row("fixed", str(data["fixed"]))
+    if command == "fix":
+        table.add_row("fixed", str(data["fixed"]))
+    else:  # scan and fix --check wrote nothing: say what a fix would do
+        table.add_row("fixable", str(data["fixable"]))
     table.add_row("seconds", f"{data['seconds']:.2f}")
     console.print(table)
     if data["by_rule"]:
@@ -53,9 +56,10 @@ def render(
         rules.add_column("code")
         rules.add_column("rule")
         rules.add_column("found", justify="right")
-        rules.add_column("fixed", justify="right")
+        done = "fixed" if command == "fix" else "fixable"
+        rules.add_column(done, justify="right")
         for code, counts in data["by_rule"].items():
-            rules.add_row(code, names.get(code, ""), str(counts["found"]), str(counts["fixed"]))
+            rules.add_row(code, names.get(code, ""), str(counts["found"]), str(counts[done]))
         console.print(rules)
     requirements = result.requirements
     if requirements:

@@ -341,6 +341,10 @@ def run(
             _copy(path, options.out_dir / relative_out(root, path))
             copied += 1
     reports.extend(_other_file_reports(reports, discovery, options))
+    if not options.write:  # scan --diff and fix --check computed fixes but wrote nothing: none is "fixed"
+        for report in reports:
+            for problem in report.problems:
+                problem.fixed = False
     return RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied)
 
 
@@ -413,9 +417,19 @@ def _target(root: Root, path: Path, options: RunOptions) -> Path:
 
 
 def needs_change(result: RunResult) -> bool:
-    """True when any file would change or has a finding that is not informational."""
+    """True when a file would change (scan, --check), was changed (fix), or still has a fix not applied."""
     return any(
         report.status == "changed"
-        or any(p.category != Category.INFO.value and not p.fixed for p in report.problems)
+        or any(p.fixable and not p.fixed and p.category != Category.INFO.value for p in report.problems)
         for report in result.files
+    )
+
+
+def needs_a_person(result: RunResult) -> bool:
+    """True when a required or behaviour finding has no fix: a person must act (these fail with --strict)."""
+    serious = (Category.REQUIRED.value, Category.BEHAVIOUR.value)
+    return any(
+        not p.fixable and not p.fixed and p.category in serious
+        for report in result.files
+        for p in report.problems
     )
