@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from airshift.upgrade.context import FileContext, Settings
 from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
-from airshift.upgrade.moves import MoveTable
+from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.registry import Rule, Selection
 from airshift.upgrade.source import LineIndex
@@ -44,11 +44,12 @@ class Analysis:
     def requirements(self) -> set[Requirement]:
         """Distributions the (fixed) file needs: those its fixes brought in and those it imports."""
         needed = {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
-        by_name = {r.distribution: r for r in needed}
-        for requirement in self.imported:  # keep the version a fix asked for over a bare name
-            if (
-                requirement.distribution not in by_name
-                or by_name[requirement.distribution].min_version is None
+        by_name: dict[str, Requirement] = {}
+        for requirement in [*needed, *self.imported]:  # the highest minimum wins, as in scan
+            known = by_name.get(requirement.distribution)
+            if known is None or (
+                requirement.min_version is not None
+                and (known.min_version is None or newer(requirement.min_version, known.min_version))
             ):
                 by_name[requirement.distribution] = requirement
         return set(by_name.values())

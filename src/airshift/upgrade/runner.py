@@ -19,11 +19,12 @@ from airshift.upgrade.context import Settings
 from airshift.upgrade.discovery import Discovery, Root, relative_out
 from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
-from airshift.upgrade.moves import load_table, table_fingerprint
+from airshift.upgrade.moves import load_table, newer, table_fingerprint, with_floor
 from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for, write_other
 from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
 from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
+from airshift.upgrade.versions import Version
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PARALLEL_FROM = 64  # below this many files, worker start-up costs more than it saves
@@ -89,25 +90,20 @@ class RunResult:
     files: list[FileReport]
     elapsed: float
     copied: int = 0
+    target: Version | None = None  # raises each provider to the lowest release supporting this Airflow
 
     @property
     def requirements(self) -> list[Requirement]:
+        """One line per distribution: the highest minimum any file needs, raised to the target's floor.
+        scan and fix compute it the same way, so they agree."""
         best: dict[str, str | None] = {}
         for report in self.files:
             for distribution, version in report.requirements:
                 current = best.get(distribution)
-                if distribution not in best or (version and (current is None or _newer(version, current))):
+                if distribution not in best or (version and (current is None or newer(version, current))):
                     best[distribution] = version
-        return [Requirement(d, v) for d, v in sorted(best.items())]
-
-
-def _newer(a: str, b: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) > Version(b)
-    except InvalidVersion:
-        return a > b
+        found = [Requirement(d, v) for d, v in sorted(best.items())]
+        return [with_floor(r, self.target) for r in found] if self.target else found
 
 
 def _display(path: Path) -> str:
@@ -345,7 +341,9 @@ def run(
         for report in reports:
             for problem in report.problems:
                 problem.fixed = False
-    return RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied)
+    return RunResult(
+        files=reports, elapsed=time.perf_counter() - started, copied=copied, target=options.settings.target
+    )
 
 
 def _other_file_reports(
