@@ -23,7 +23,7 @@ from packaging.version import Version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_tables import AIRFLOW_211, CORE_3X, Fetcher, run_generator  # noqa: E402
+from generate_tables import AIRFLOW_211, CORE_3X, Fetcher, run_generator
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "src" / "airshift" / "upgrade" / "tables" / "provider_floors.json"
