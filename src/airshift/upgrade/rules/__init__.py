@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from airshift.upgrade.rules.arguments import ArgumentChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
+from airshift.upgrade.rules.class_members import ClassMembers
 from airshift.upgrade.rules.context_access import ContextAccess
 from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
+from airshift.upgrade.rules.keyword_only import KeywordOnlyArguments
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
@@ -29,4 +31,6 @@ RULES = (
     ContextAccess(),
     BehaviourDefaults(),
     TaskRuntimeAccess(),
+    KeywordOnlyArguments(),
+    ClassMembers(),
 )
