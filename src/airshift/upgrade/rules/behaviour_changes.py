@@ -28,6 +28,7 @@ S3_KEY = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="2.0",
     removed_in="2.0",
+    limits="An s3_key or table that is not a string literal: the join is reported, not written.",
 )
 POD_RESOURCES = RuleMeta(
     code="AS341",

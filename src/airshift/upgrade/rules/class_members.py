@@ -34,6 +34,9 @@ REMOVED_MEMBER = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="2.2",
     removed_in="3.0",
+    limits="Objects whose class airshift cannot see: values returned by your own functions, attributes of "
+    "`self`, values passed through lists, dicts or other modules, and context parameters with other names. "
+    "Those members are not reported; the DAG processor (or `airshift verify`) finds them.",
 )
 PLUGIN_ATTRIBUTE = RuleMeta(
     code="AS330",

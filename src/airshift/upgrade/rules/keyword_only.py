@@ -30,6 +30,8 @@ POSITIONAL = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="3.0",
     removed_in="3.0",
+    limits="A 2.x DAG with four or more positional arguments: 2.2 and 2.4 inserted parameters, so the "
+    "meaning of the fourth depends on the 2.x release; it is reported, not rewritten.",
 )
 
 # Old positional parameter orders, as the 1.10.15 and 2.11.2 signatures list them.
