@@ -21,6 +21,7 @@ from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.registry import Rule, Selection
+from airshift.upgrade.rules.duplicate_ids import dag_ids
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
 
@@ -39,6 +40,7 @@ class Analysis:
     # Why the text does not compile: the input's own problem, or fixes that were dropped because they would
     # have broken compiling. Empty when the final text compiles.
     not_compiling: list[str] = field(default_factory=list)
+    dag_ids: list[tuple[str, int]] = field(default_factory=list)  # literal DAG ids, compared across files
 
     @property
     def requirements(self) -> set[Requirement]:
@@ -230,6 +232,7 @@ def analyse(
         for finding in findings:
             if finding.edits and _signature(finding) in refused:
                 finding.edits = ()
+        analysis.dag_ids = dag_ids(ctx)
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             analysis.imported = provider_requirements(ctx.imports, table)

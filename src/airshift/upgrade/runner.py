@@ -23,6 +23,7 @@ from airshift.upgrade.moves import load_table, newer, table_fingerprint, with_fl
 from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for, write_other
 from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
+from airshift.upgrade.rules.duplicate_ids import DUPLICATE_DAG_ID
 from airshift.upgrade.source import UnreadableSource, decode_source, write_atomic
 from airshift.upgrade.versions import Version
 
@@ -71,6 +72,7 @@ class FileReport:
     dropped: list[str] = field(default_factory=list)
     cached: bool = False
     others: dict[str, OtherFile] = field(default_factory=dict)  # template files, by absolute path
+    dag_ids: list[tuple[str, int]] = field(default_factory=list)  # literal DAG ids and their lines
 
 
 @dataclass
@@ -229,6 +231,7 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
         requirements=requirements,
         dropped=analysis.dropped,
         others=others,
+        dag_ids=analysis.dag_ids,
     )
     return report, new_raw
 
@@ -251,6 +254,7 @@ def _to_cache(report: FileReport, new_raw: bytes | None) -> dict[str, Any]:
         "problems": [vars(p) for p in report.problems],
         "requirements": report.requirements,
         "dropped": report.dropped,
+        "dag_ids": report.dag_ids,
         "new": new_raw.decode("latin-1") if new_raw is not None else None,
         "others": {
             path: {"text": other.text, "digest": other.digest, "problems": [vars(p) for p in other.problems]}
@@ -268,6 +272,7 @@ def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes |
         source_version=data["source_version"],
         requirements=[(r[0], r[1]) for r in data["requirements"]],
         dropped=data["dropped"],
+        dag_ids=[(dag_id, line) for dag_id, line in data.get("dag_ids", [])],
         cached=True,
         others={
             path: OtherFile(other["text"], other["digest"], [Problem(**p) for p in other["problems"]])
@@ -337,6 +342,8 @@ def run(
             _copy(path, options.out_dir / relative_out(root, path))
             copied += 1
     reports.extend(_other_file_reports(reports, discovery, options))
+    if options.selection.accepts(DUPLICATE_DAG_ID.code):
+        _report_duplicate_dag_ids(reports)
     if not options.write:  # scan --diff and fix --check computed fixes but wrote nothing: none is "fixed"
         for report in reports:
             for problem in report.problems:
@@ -344,6 +351,30 @@ def run(
     return RunResult(
         files=reports, elapsed=time.perf_counter() - started, copied=copied, target=options.settings.target
     )
+
+
+def _report_duplicate_dag_ids(reports: list[FileReport]) -> None:
+    """AS351: a literal DAG id defined in two places of the run (two files, or twice in one)."""
+    places: dict[str, list[tuple[FileReport, int]]] = {}
+    for report in reports:
+        for dag_id, line in report.dag_ids:
+            places.setdefault(dag_id, []).append((report, line))
+    for dag_id, where in places.items():
+        if len(where) < 2:
+            continue
+        for report, line in where:
+            others = ", ".join(f"{r.path}:{n}" for r, n in where if (r, n) != (report, line))
+            report.problems.append(
+                Problem(
+                    code=DUPLICATE_DAG_ID.code,
+                    message=f"DAG id {dag_id!r} is also defined at {others}: Airflow 3 rejects the duplicate",
+                    line=line,
+                    col=1,
+                    category=DUPLICATE_DAG_ID.category.value,
+                    fixable=False,
+                    fixed=False,
+                )
+            )
 
 
 def _other_file_reports(

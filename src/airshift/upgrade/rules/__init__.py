@@ -8,6 +8,7 @@ from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.class_members import ClassMembers
 from airshift.upgrade.rules.context_access import ContextAccess
 from airshift.upgrade.rules.defaults import BehaviourDefaults
+from airshift.upgrade.rules.duplicate_ids import DuplicateIds
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.keyword_only import KeywordOnlyArguments
@@ -39,4 +40,5 @@ RULES = (
     ModuleFunctions(),
     RenamedKeywords(),
     BehaviourChanges(),
+    DuplicateIds(),
 )
