@@ -22,8 +22,12 @@ def test_dataset_method_renamed_through_a_constructed_instance() -> None:
         asset = Asset("s3://bucket/key")
         names = list(asset.iter_assets())
         """,
+        target="3.1",
         select=SELECT,
     )
+    # gone from the task SDK in 3.2: reported with advice, not renamed to a name that does not exist
+    gone = run("from airflow.sdk import Asset\nAsset('x').iter_datasets()\n", target="3.3", select=SELECT)
+    assert codes(gone) == ["AS331"] and "3.2" in gone.findings[0].message and "iter_datasets()" in gone.text
 
 
 def test_task_instance_alias_and_dag_run_through_it() -> None:

@@ -68,6 +68,7 @@ class Member:
     new: str | None  # the new attribute name; None: removed, see `advice`
     advice: str = ""
     expression: str | None = None  # replace `obj.attr` by this, `{obj}` standing for the object
+    gone_from: tuple[int, int] | None = None  # the new name itself is gone from this target on
 
 
 TASK_INSTANCE = "TaskInstance"
@@ -91,9 +92,18 @@ MEMBERS: dict[str, dict[str, Member]] = {
             "or trigger runs through the REST API or TriggerDagRunOperator",
         ),
     },
+    # The task SDK's Asset had iter_assets in 3.0 and 3.1 (task-sdk 1.0/1.1 wheels), not from 3.2 on.
     ASSET: {
-        "iter_datasets": Member("iter_assets"),
-        "iter_dataset_aliases": Member("iter_asset_aliases"),
+        "iter_datasets": Member(
+            "iter_assets",
+            "the task SDK's Asset has no iterator from Airflow 3.2: use the asset itself",
+            gone_from=(3, 2),
+        ),
+        "iter_dataset_aliases": Member(
+            "iter_asset_aliases",
+            "the task SDK's AssetAlias has no iterator from Airflow 3.2",
+            gone_from=(3, 2),
+        ),
     },
     LINEAGE: {
         "create_dataset": Member("create_asset"),
@@ -173,7 +183,7 @@ class ClassMembers:
                 continue
             obj = ctx.segment(node.value)
             where = f"`{obj}.{node.attr}`"
-            if member.new is not None:
+            if member.new is not None and (member.gone_from is None or ctx.target < member.gone_from):
                 start = ctx.end(node) - len(node.attr)
                 edits = [Edit(start, ctx.end(node), member.new)]
                 call = _call_of(ctx, node)
