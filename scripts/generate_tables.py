@@ -111,6 +111,59 @@ REMOVED_HELPERS: dict[str, str | None] = {
     "airflow.utils.helpers.chain": "airflow.models.baseoperator.chain",
     "airflow.utils.helpers.cross_downstream": "airflow.models.baseoperator.cross_downstream",
 }
+# Core modules whose public names DAG code imports; names missing on 3.x are recorded as removed.
+AUTHORING_MODULES = (
+    "airflow.settings",
+    "airflow.configuration",
+    "airflow.utils.",
+    "airflow.macros",
+    "airflow.timetables",
+    "airflow.exceptions",
+    "airflow.datasets",
+    "airflow.models.baseoperator",
+    "airflow.models.dag",
+    "airflow.models.param",
+    "airflow.models.variable",
+    "airflow.models.connection",
+    "airflow.decorators",
+    "airflow.secrets",
+    "airflow.hooks.base",
+    "airflow.sensors.base",
+    "airflow.template",
+    "airflow.io",
+)
+NOT_AUTHORING = ("airflow.utils.log.", "airflow.utils.db", "airflow.utils.cli", "airflow.utils.orm")
+# Where a name removed from core went, when the release notes name an exact replacement.
+CORE_REPLACEMENTS: dict[str, str] = {
+    "airflow.utils.template.literal": "airflow.sdk.literal",
+    "airflow.timetables.datasets.DatasetOrTimeSchedule": "airflow.timetables.assets.AssetOrTimeSchedule",
+    "airflow.utils.dag_parsing_context.get_parsing_context": "airflow.sdk.get_parsing_context",
+}
+
+
+def _imported_modules(info: ModuleInfo) -> set[str]:
+    """Local names bound by `import x` (modules, not API)."""
+    if info.tree is None:
+        return set()
+    found: set[str] = set()
+    for node in info.tree.body:
+        if isinstance(node, ast.Import):
+            found.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+# 1.10's own Kubernetes objects for KubernetesPodOperator; 2.0 takes the kubernetes client's models instead.
+_K8S = "use the kubernetes client's models (from kubernetes.client import models as k8s): "
+KUBERNETES_REMOVED: dict[str, str] = {
+    "airflow.contrib.kubernetes.volume.Volume": _K8S + "k8s.V1Volume",
+    "airflow.contrib.kubernetes.volume_mount.VolumeMount": _K8S + "k8s.V1VolumeMount",
+    "airflow.contrib.kubernetes.pod.Resources": _K8S + "k8s.V1ResourceRequirements (container_resources=)",
+    "airflow.contrib.kubernetes.pod.Port": _K8S + "k8s.V1ContainerPort",
+    "airflow.kubernetes.volume.Volume": _K8S + "k8s.V1Volume",
+    "airflow.kubernetes.volume_mount.VolumeMount": _K8S + "k8s.V1VolumeMount",
+    "airflow.kubernetes.pod.Resources": _K8S + "k8s.V1ResourceRequirements (container_resources=)",
+    "airflow.kubernetes.pod.Port": _K8S + "k8s.V1ContainerPort",
+}
 REMOVED_MODULES: dict[str, str | None] = {
     "airflow.operators.subdag": None,
 }
@@ -711,6 +764,104 @@ class Generator:
             entry.note = "removed without replacement" + (" (deprecated in 2.11)" if deprecated else "")
         self.add(self.modules if module else self.moves, kind, old, entry, override=True)
 
+    def read_20_contrib_shims(self) -> None:
+        """1.10 contrib modules that 2.11's tables no longer redirect but 2.0 still shipped as shims
+        (`from airflow.providers.amazon.aws.operators.emr_add_steps import EmrAddStepsOperator`). A class the
+        shim re-exports under another name (GcsToGDriveOperator -> GCSToGoogleDriveOperator) is paired when
+        the 1.10 module defines one class the shim lacks and the shim imports one class 1.10 lacked."""
+        kind = "airflow-2.0 contrib shims"
+        old_env, shim_env = self.env["1.10"], self.env["2.0"]
+        for module in sorted(set(old_env.iter_modules("airflow.contrib"))):
+            if ".example_dags" in module or module in self.modules:
+                continue
+            shim = shim_env.info(module)
+            old = old_env.info(module)
+            if old is None:
+                continue
+            origin = shim_env.origin(module)
+            if shim is None and old.deprecated_strings:  # 1.10's own shim (contrib.kubernetes.secret)
+                shim, origin = old, old_env.origin(module)
+            if shim is None:
+                continue
+            targets = {
+                local: target
+                for local, target in shim.imported_from.items()
+                if target.startswith("airflow.providers.") or target.startswith("airflow.kubernetes.")
+            }
+            if not targets:
+                continue
+            removed = self.first_missing(module, "2.0", module=True) or "2.11"
+            classes = {n.name for n in old.tree.body if isinstance(n, ast.ClassDef)} if old.tree else set()
+            for name, target in sorted(targets.items()):
+                if f"{module}.{name}" not in self.moves:
+                    self.add(self.moves, kind, f"{module}.{name}", Entry(target, "2.0", removed, origin))
+            missing_old = sorted(c for c in classes if c not in targets and not c.startswith("_"))
+            new_only = sorted(n for n in targets if n not in old.names or n not in classes)
+            if len(missing_old) == 1 and len(new_only) == 1:
+                old_name = f"{module}.{missing_old[0]}"
+                entry = Entry(targets[new_only[0]], "2.0", removed, origin)
+                entry.note = f"renamed to {targets[new_only[0]].rpartition('.')[2]}"
+                self.add(self.moves, kind + " (renamed class)", old_name, entry)
+            self._module_entry(module, targets, "2.0", "2.0", origin, kind)
+
+    def read_kubernetes_compat(self) -> None:
+        """2.11 redirects airflow.kubernetes.* to airflow.kubernetes.pre_7_4_0_compatibility.*, a core module
+        that 3.x dropped; the same classes live in the cncf-kubernetes provider."""
+        kind = "airflow-2.11 kubernetes compatibility -> cncf-kubernetes"
+        compat = "airflow.kubernetes.pre_7_4_0_compatibility."
+        provider = "airflow.providers.cncf.kubernetes."
+        env = self.current_env("apache-airflow-providers-cncf-kubernetes")
+        if env is None:
+            self.report.append("cncf-kubernetes provider not read: kubernetes compat names not mapped")
+            return
+        for entry in list(self.moves.values()):
+            new = entry.new or ""
+            if not new.startswith(compat):
+                continue
+            candidate = provider + new[len(compat) :]
+            if candidate in self.moves or not env.resolves(candidate):
+                continue
+            removed = self.first_missing(new, "2.11") or "3.0"
+            self.add(self.moves, kind, new, Entry(candidate, "2.11", removed, "airflow-2.11.2 + cncf-kubernetes"))
+        for name, note in KUBERNETES_REMOVED.items():
+            if name not in self.moves:
+                entry = Entry(None, "2.0", "2.0", "airflow-1.10.15", note)
+                self.add(self.moves, "airflow-1.10 kubernetes objects", name, entry)
+
+    def read_removed_core_names(self) -> None:
+        """Names DAG code imports from Airflow 2.11's core modules that a 3.x release no longer has and
+        no table redirects (airflow.utils.file.TemporaryDirectory, airflow.PY36, airflow.settings
+        constants...). Recorded with the replacement from CORE_REPLACEMENTS when one exists, else with
+        none, so `scan` reports them instead of leaving an import error for the DAG processor."""
+        kind = "airflow-2.11 names missing in 3.x"
+        env = self.env["2.11"]
+        for module in sorted(set(env.iter_modules("airflow"))):
+            if module != "airflow" and (not module.startswith(AUTHORING_MODULES) or module.startswith(NOT_AUTHORING)):
+                continue
+            found = env.module_file(module)
+            info = env.info(module)
+            if found is None or info is None:
+                continue
+            is_package = found[2]
+            names = set(info.names) - set(info.imported_from) if not is_package else set(info.names)
+            names -= {alias for alias in info.names if alias in _imported_modules(info)}
+            for name in sorted(names):
+                old = f"{module}.{name}"
+                if name.startswith("_") or old in self.moves or self.hop(old)[0]:
+                    continue
+                removed = next((t for t in TARGETS_3X if not self.env[t].resolves(old)), None)
+                if removed is None:
+                    continue
+                new = CORE_REPLACEMENTS.get(old)
+                entry = Entry(new, removed, removed, env.origin(module))
+                if new is None:
+                    entry.note = "removed in Airflow 3 without a replacement"
+                self.add(self.moves, kind, old, entry)
+        for old, new in sorted(CORE_REPLACEMENTS.items()):
+            if old not in self.moves and not self.hop(old)[0] and env.resolves(old):
+                removed = next((t for t in TARGETS_3X if not self.env[t].resolves(old)), "3.0")
+                self.add(self.moves, kind, old, Entry(new, removed, removed, env.origin(old.rpartition(".")[0])))
+
     def read_110_contrib_leftovers(self) -> None:
         """airflow.contrib modules of 1.10 that 2.x neither ships nor redirects."""
         kind = "airflow-1.10 contrib without redirect"
@@ -1057,7 +1208,10 @@ class Generator:
         self.read_removed_helpers()
         self.read_3x_tables()
         self.read_sdk_moves()
+        self.read_20_contrib_shims()
+        self.read_kubernetes_compat()
         self.read_110_contrib_leftovers()
+        self.read_removed_core_names()
         self.resolve_providers()
         for _round in range(4):  # new chain ends can appear after each pass
             before = len(self.moves)

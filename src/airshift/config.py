@@ -35,6 +35,7 @@ class UpgradeConfig:
     requirements: str | None = None
     safe_only: bool | None = None
     adopt_new_defaults: bool | None = None
+    strict: bool | None = None
 
     @classmethod
     def from_table(cls, table: dict[str, object]) -> UpgradeConfig:

@@ -247,3 +247,29 @@ def test_schedule_interval_on_2_11_is_a_suggestion() -> None:
     result = run('from airflow import DAG\ndag = DAG("d", schedule_interval="@daily")\n', target="2.11")
     assert 'schedule="@daily"' in result.text
     assert [f.category.value for f in result.findings] == ["suggested"]
+
+
+def test_trigger_dagrun_callable_with_a_constant_payload_becomes_conf() -> None:
+    head = "from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator\n\n\n"
+    callable_ = 'def always(context, dag_run_obj):\n    """Send the same payload."""\n    dag_run_obj.payload = {"mode": "full"}\n    return dag_run_obj\n\n\n'
+    assert_fix(
+        head
+        + callable_
+        + 't = TriggerDagRunOperator(task_id="t", trigger_dag_id="x", python_callable=always)\n',
+        head
+        + callable_
+        + 't = TriggerDagRunOperator(task_id="t", trigger_dag_id="x", conf={"mode": "full"})\n',
+        select=("AS309",),
+        dedent=False,
+    )
+
+
+def test_trigger_dagrun_callable_that_reads_the_context_is_reported() -> None:
+    source = (
+        "from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator\n"
+        "def maybe(context, dag_run_obj):\n"
+        "    if context['params']['go']:\n        dag_run_obj.payload = {'ds': context['ds']}\n        return dag_run_obj\n"
+        "t = TriggerDagRunOperator(task_id='t', trigger_dag_id='x', python_callable=maybe)\n"
+    )
+    result = run(source, select=("AS309",))
+    assert codes(result) == ["AS309"] and result.text == source

@@ -227,3 +227,68 @@ def test_demo_runs_on_the_bundled_examples(project: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "files changed" in result.stdout
     assert list((project / "demo-out").rglob("*.py"))
+
+
+def test_a_file_that_does_not_compile_counts_as_failed(project: Path) -> None:
+    dags = project / "dags"
+    source = "from airflow import DAG\nDAG(dag_id='a', dag_id='b')\n"
+    (dags / "repeated.py").write_text(source)
+    result = cli("fix", "dags", cwd=project)
+    assert result.returncode == 2
+    assert "repeated.py" in result.stdout and "keyword argument repeated" in result.stdout
+    assert (dags / "repeated.py").read_text() == source
+    report = json.loads(cli("scan", "dags", "--format", "json", cwd=project).stdout)
+    assert report["summary"]["failed"] == 1
+
+
+NEEDS_A_PERSON = """\
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.settings import Session
+
+
+def count_runs():
+    return Session().execute("select count(*) from dag_run").scalar()
+
+
+with DAG("needs_a_person", schedule=None) as dag:
+    PythonOperator(task_id="count", python_callable=count_runs)
+"""
+
+
+def test_exit_codes_fit_ci_after_a_full_migration(project: Path) -> None:
+    dags = project / "dags"
+    (dags / "person.py").write_text(NEEDS_A_PERSON)
+    check = cli("fix", "dags", "--check", cwd=project)
+    assert check.returncode == 1
+    assert " fixed " not in check.stdout and "fixable" in check.stdout  # --check never says "fixed"
+    assert cli("fix", "dags", cwd=project).returncode == 1  # changes made
+    # Fully migrated: only a finding that needs a person (AS901) is left; it is reported, exit 0.
+    for args in (("scan", "dags"), ("fix", "dags", "--check"), ("fix", "dags")):
+        result = cli(*args, cwd=project)
+        assert result.returncode == 0, (args, result.stdout)
+        assert "AS901" in result.stdout
+    assert cli("scan", "dags", "--strict", cwd=project).returncode == 1
+    assert cli("fix", "dags", "--check", "--strict", cwd=project).returncode == 1
+
+
+def test_pre_commit_hooks_pass_on_a_migrated_folder(project: Path) -> None:
+    """Run each hook of .pre-commit-hooks.yaml the way pre-commit does: its entry plus the staged files."""
+    hooks: list[dict[str, str]] = []
+    for line in (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text().splitlines():
+        key, _, value = line.strip().removeprefix("- ").partition(": ")
+        if line.startswith("- "):
+            hooks.append({})
+        if hooks and key in ("id", "entry"):
+            hooks[-1][key] = value
+    assert {hook["id"] for hook in hooks} == {"airshift-check", "airshift-fix"}
+    dags = project / "dags"
+    (dags / "person.py").write_text(NEEDS_A_PERSON)
+    files = sorted(str(p.relative_to(project)) for p in dags.rglob("*.py"))
+    by_id = {hook["id"]: hook["entry"].split() for hook in hooks}
+    assert by_id["airshift-check"][0] == "airshift"
+    assert cli(*by_id["airshift-check"][1:], *files, cwd=project).returncode == 1  # not migrated yet
+    assert cli(*by_id["airshift-fix"][1:], *files, cwd=project).returncode == 1  # rewrites: commit fails
+    for hook in hooks:
+        result = cli(*hook["entry"].split()[1:], *files, cwd=project)
+        assert result.returncode == 0, (hook["id"], result.stdout)

@@ -79,3 +79,70 @@ def test_fixes_that_together_repeat_a_keyword_are_not_applied_together() -> None
     assert result.text.count("schedule=") == 1
     assert any("dropped" in note for note in result.dropped)
     assert run(result.text, target="2.11").text == result.text
+
+
+class _RenameBoth:
+    """A deliberately careless rule: renames two keywords to one name, which parses but does not compile."""
+
+    metas = ()
+
+    def check(self, ctx):  # type: ignore[no-untyped-def]
+        import ast as _ast
+
+        from airshift.upgrade.model import Category, Finding
+
+        for node in _ast.walk(ctx.tree):
+            if isinstance(node, _ast.keyword) and node.arg in ("first", "second"):
+                yield Finding(
+                    code="AS999",
+                    message=f"rename {node.arg}",
+                    line=node.lineno,
+                    col=node.col_offset + 1,
+                    category=Category.REQUIRED,
+                    edits=(ctx.keyword_name_edit(node, "same"),),
+                    offset=ctx.start(node),
+                )
+
+
+def _careless(text: str):  # type: ignore[no-untyped-def]
+    from airshift.upgrade.context import Settings
+    from airshift.upgrade.engine import analyse
+    from airshift.upgrade.moves import load_table
+    from airshift.upgrade.registry import Selection
+    from airshift.upgrade.versions import parse_target
+
+    settings = Settings(target=parse_target("3.3"), today="2026-11-22")
+    return analyse(text, [_RenameBoth()], load_table(), settings, Selection(), fix=True)
+
+
+def test_an_edit_that_breaks_compiling_is_dropped_and_reported() -> None:
+    source = "import airflow\nf(first=1, second=2)\n"
+    result = _careless(source)
+    compile(result.text, "x", "exec")  # what is left compiles
+    assert result.text.count("same=") == 1  # one rename applied, the one that would repeat it dropped
+    assert result.not_compiling and "keyword argument repeated" in result.not_compiling[0]
+    assert any("fix dropped" in note for note in result.dropped)
+    assert any(f.code == "AS999" and not f.fixed for f in result.findings)  # still reported
+
+
+def test_input_that_does_not_compile_is_never_fine() -> None:
+    result = run("from airflow import DAG\nDAG(dag_id='a', dag_id='b')\n", fix=False)
+    assert result.not_compiling == ["the file does not compile: line 2: keyword argument repeated: dag_id"]
+
+
+def test_google_connection_pair_becomes_one_keyword_and_compiles() -> None:
+    source = (
+        "from airflow.contrib.operators.gcs_to_bq import GoogleCloudStorageToBigQueryOperator\n"
+        "a = GoogleCloudStorageToBigQueryOperator(task_id='a', bucket='b', source_objects=['x'],\n"
+        "    destination_project_dataset_table='p.d.t', bigquery_conn_id='bq', google_cloud_storage_conn_id='gcs')\n"
+        "b = GoogleCloudStorageToBigQueryOperator(task_id='b', bucket='b', source_objects=['x'],\n"
+        "    destination_project_dataset_table='p.d.t', bigquery_conn_id='g', google_cloud_storage_conn_id='g')\n"
+    )
+    result = run(source)
+    compile(result.text, "x", "exec")
+    assert not result.not_compiling
+    assert "gcp_conn_id='bq')" in result.text and "gcp_conn_id='g')" in result.text
+    assert "google_cloud_storage_conn_id" not in result.text and "bigquery_conn_id" not in result.text
+    messages = [f.message for f in result.findings if f.code == "AS202"]
+    assert sum("the values differ" in m for m in messages) == 1  # only where the two connections differ
+    assert run(result.text).text == result.text

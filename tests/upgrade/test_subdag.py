@@ -142,3 +142,21 @@ def test_a_subdag_not_built_by_a_standard_factory_is_reported_and_left(tmp_path:
     problems = [p for f in result.files for p in f.problems]
     assert [p.code for p in problems] == ["AS501"] and not problems[0].fixed
     assert (tmp_path / "dags" / "parent.py").read_text() == source
+
+
+def test_subdag_inside_with_dag_without_dag_argument_gets_the_enclosing_dag(tmp_path: Path) -> None:
+    """The official 1.10 pattern: no dag= on the SubDagOperator, the `with DAG(...) as dag:` block gives it.
+    The TaskGroup must get that DAG explicitly (TaskGroup(dag=None) fails on 3.3.2)."""
+    source = FACTORY_DAG.replace(
+        'dag = DAG("parent", default_args=DEFAULTS, start_date=datetime(2024, 1, 1), schedule_interval="@daily")\n'
+        'start = BashOperator(task_id="start", bash_command="echo start", dag=dag)\n'
+        'section = SubDagOperator(task_id="section", subdag=build_section("parent", "section", DEFAULTS), dag=dag)\n'
+        "start >> section\n",
+        'with DAG("parent", default_args=DEFAULTS, start_date=datetime(2024, 1, 1), schedule_interval="@daily") as main:\n'
+        '    start = BashOperator(task_id="start", bash_command="echo start")\n'
+        '    section = SubDagOperator(task_id="section", subdag=build_section("parent", "section", DEFAULTS))\n'
+        "    start >> section\n",
+    )
+    assert "as main:" in source
+    migrated = migrate(tmp_path, {"parent.py": source})["parent.py"]
+    assert 'section = build_section("parent", "section", DEFAULTS, parent_dag=main)' in migrated

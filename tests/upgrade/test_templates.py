@@ -238,3 +238,31 @@ def test_templates_reaching_an_operator_through_a_loop_over_a_module_collection(
         """,
         select=("AS601",),
     )
+
+
+def test_templates_built_with_percent_and_f_strings_are_rewritten() -> None:
+    """The 1.10 idiom "echo {{ execution_date }} %s" % x, and f-strings with doubled braces: their literal
+    parts render as Jinja, so they are rewritten (never reported as 'not a known templated argument')."""
+    from tests.upgrade.conftest import assert_fix, codes, run
+
+    result = assert_fix(
+        """\
+        from airflow.operators.bash import BashOperator
+
+        name = "x"
+        a = BashOperator(task_id="a", bash_command="run {{ execution_date }} %s" % name)
+        b = BashOperator(task_id="b", bash_command=f"run {{{{ execution_date }}}} {name} {{{{ next_ds }}}}")
+        """,
+        """\
+        from airflow.operators.bash import BashOperator
+
+        name = "x"
+        a = BashOperator(task_id="a", bash_command="run {{ logical_date }} %s" % name)
+        b = BashOperator(task_id="b", bash_command=f"run {{{{ logical_date }}}} {name} {{{{ data_interval_end | ds }}}}")
+        """,
+        select=("AS6",),
+    )
+    assert "AS603" not in codes(result)
+    involved = 'from airflow.operators.bash import BashOperator\nBashOperator(task_id="c", bash_command=f"{{{{ execution_date }}}}{x!r:>{w}}")\n'
+    reported = run(involved, select=("AS6",))
+    assert codes(reported) == ["AS601"] and "AS603" not in codes(reported)

@@ -56,6 +56,10 @@ SourceOpt = Annotated[
 ]
 DiffOpt = Annotated[bool, typer.Option("--diff", help="Show the unified diff of every change.")]
 CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a change is needed.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Also exit 1 when findings without a fix remain (they need a person)."),
+]
 SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes (AS1, AS301).")
 ]
@@ -158,12 +162,13 @@ def _execute(
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
     force: bool = False,
+    strict: bool = False,
 ) -> int:
     from airshift.config import load_config
     from airshift.upgrade.cache import default_cache_dir
     from airshift.upgrade.discovery import discover
     from airshift.upgrade.registry import Selection
-    from airshift.upgrade.runner import RunOptions, needs_change
+    from airshift.upgrade.runner import RunOptions
 
     if list_rules:
         _print_rules(fmt or Format.text)
@@ -171,6 +176,7 @@ def _execute(
     if not paths:
         raise AirshiftError(f"give one or more DAG files or folders, e.g. `airshift {command} dags/`")
     config, _ = load_config(paths[0], config_path)
+    strict = strict or bool(config.strict)
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
     settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
@@ -210,12 +216,23 @@ def _execute(
             if problem is not None:
                 raise AirshiftError(f"--output {problem}; nothing was changed")
         transaction.apply(result.writes)
-    _report(result, command, render(settings.target), fmt, output)
+    shown = f"{command} --check" if command == "fix" and check else command
+    _report(result, shown, render(settings.target), fmt, output)
     if requirement_note and fmt is Format.text:
         sys.stdout.write(requirement_note + "\n")
+    return exit_code(result, strict)
+
+
+def exit_code(result: RunResult, strict: bool) -> int:
+    """2 when a file failed; 1 when a fix is still to apply (scan, --check) or was applied (fix), or, with
+    --strict, when findings without a fix remain; else 0, so CI and pre-commit pass on a migrated folder."""
+    from airshift.upgrade.runner import needs_a_person, needs_change
+
     if any(report.status == "failed" for report in result.files):
         return EXIT_ERRORS
-    return EXIT_CHANGES if needs_change(result) else EXIT_CLEAN
+    if needs_change(result) or (strict and needs_a_person(result)):
+        return EXIT_CHANGES
+    return EXIT_CLEAN
 
 
 def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfig) -> Path:
@@ -348,10 +365,12 @@ def scan(
     output: OutputOpt = None,
     today: TodayOpt = None,
     adopt_new_defaults: AdoptOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
-    Exit codes: 0 nothing to change, 1 changes needed, 2 errors (unreadable or unparsable files, bad options)."""
+    Exit codes: 0 nothing fixable left (findings that need a person are reported; --strict makes them exit 1),
+    1 changes needed, 2 errors (unreadable, unparsable or not compiling files, bad options)."""
     code = _execute(
         "scan",
         paths,
@@ -371,6 +390,7 @@ def scan(
         output,
         today,
         adopt_new_defaults=adopt_new_defaults,
+        strict=strict,
     )
     raise typer.Exit(code)
 
@@ -403,6 +423,7 @@ def fix(
     force: Annotated[
         bool, typer.Option("--force", help="Write into an --out folder that already holds files.")
     ] = False,
+    strict: StrictOpt = False,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -423,7 +444,8 @@ def fix(
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
-    Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors.
+    Exit codes: 0 nothing fixable left (findings that need a person are reported; --strict makes them exit 1),
+    1 changes made (or needed, with --check), 2 errors.
     With --verify: 0 every DAG matches its original, 1 differences or import errors, 2 errors."""
     if verify:
         from airshift.cli.verify import fix_and_verify
@@ -431,7 +453,8 @@ def fix(
         def run_fix() -> int:
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
-                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, force,
+                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, force=force,
+                strict=strict,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -460,7 +483,8 @@ def fix(
         requirements,
         safe_only,
         adopt_new_defaults,
-        force,
+        force=force,
+        strict=strict,
     )
     raise typer.Exit(code)
 

@@ -51,4 +51,6 @@ def rules_markdown(metas: list[RuleMeta]) -> str:
             f"Why: {meta.why}",
             "",
         ]
+        if meta.limits:
+            lines += [f"What airshift cannot know: {meta.limits}", ""]
     return "\n".join(lines)

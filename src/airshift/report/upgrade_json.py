@@ -20,9 +20,10 @@ def summary(result: RunResult) -> dict[str, Any]:
     by_rule: dict[str, dict[str, int]] = {}
     for report in files:
         for problem in report.problems:
-            counts = by_rule.setdefault(problem.code, {"found": 0, "fixed": 0})
+            counts = by_rule.setdefault(problem.code, {"found": 0, "fixed": 0, "fixable": 0})
             counts["found"] += 1
             counts["fixed"] += int(problem.fixed)
+            counts["fixable"] += int(problem.fixable and not problem.fixed)
     return {
         "files": len(files),
         "changed": sum(r.status == "changed" for r in files),
@@ -30,6 +31,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "failed": sum(r.status == "failed" for r in files),
         "findings": sum(len(r.problems) for r in files),
         "fixed": sum(p.fixed for r in files for p in r.problems),
+        "fixable": sum(p.fixable and not p.fixed for r in files for p in r.problems),
         "by_rule": dict(sorted(by_rule.items())),
         "seconds": round(result.elapsed, 3),
     }

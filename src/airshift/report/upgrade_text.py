@@ -76,12 +76,13 @@ def _summary(
 ) -> Iterator[str]:
     data = summary(result)
     yield paint(_BOLD, f"airshift {command}") + "\n"
+    done = "fixed" if command == "fix" else "fixable"  # scan and fix --check wrote nothing
     counts = [
         ("files scanned", data["files"]),
         ("files changed" if command == "fix" else "files to change", data["changed"]),
         ("files failed", data["failed"]),
         ("findings", data["findings"]),
-        ("fixed", data["fixed"]),
+        (done, data[done]),
         ("seconds", f"{data['seconds']:.2f}"),
     ]
     yield from _table(None, [(label, str(value)) for label, value in counts], right=(1,))
@@ -89,10 +90,10 @@ def _summary(
         names = {meta.code: meta.name for meta in metas}
         yield paint(_BOLD, "findings by rule") + "\n"
         rows = [
-            (code, names.get(code, ""), str(counts["found"]), str(counts["fixed"]))
+            (code, names.get(code, ""), str(counts["found"]), str(counts[done]))
             for code, counts in data["by_rule"].items()
         ]
-        yield from _table(("code", "rule", "found", "fixed"), rows, right=(2, 3))
+        yield from _table(("code", "rule", "found", done), rows, right=(2, 3))
     requirements = result.requirements
     if requirements:
         yield paint(_BOLD, "requirements the migrated DAGs need:") + "\n"

@@ -2,8 +2,10 @@
 
 A pass runs every selected rule on the current text. Edits of different findings that overlap are not
 applied together: the later finding waits for the next pass, which sees the text the earlier one made.
-A finding whose edits would break parsing is dropped and reported. Passes repeat until no rule has an
-edit (a fixed point), so a second run on the output makes no edits.
+A finding whose edits would break parsing or compiling (a repeated keyword parses but does not compile) is
+dropped and reported. Passes repeat until no rule has an edit (a fixed point), so a second run on the output
+makes no edits. A text that does not compile, before or after fixing, is never called fine: `not_compiling`
+says why, and the runner reports the file as failed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import dataclass, field
 from airshift.upgrade.context import FileContext, Settings
 from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
-from airshift.upgrade.moves import MoveTable
+from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.registry import Rule, Selection
+from airshift.upgrade.rules.duplicate_ids import dag_ids
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
 
@@ -34,16 +37,21 @@ class Analysis:
     source_version: str = "2"
     dropped: list[str] = field(default_factory=list)  # fixes not applied, with the reason
     imported: set[Requirement] = field(default_factory=set)  # providers the final text imports
+    # Why the text does not compile: the input's own problem, or fixes that were dropped because they would
+    # have broken compiling. Empty when the final text compiles.
+    not_compiling: list[str] = field(default_factory=list)
+    dag_ids: list[tuple[str, int]] = field(default_factory=list)  # literal DAG ids, compared across files
 
     @property
     def requirements(self) -> set[Requirement]:
         """Distributions the (fixed) file needs: those its fixes brought in and those it imports."""
         needed = {r for f in self.findings for r in f.requirements if f.fixed or not f.fixable}
-        by_name = {r.distribution: r for r in needed}
-        for requirement in self.imported:  # keep the version a fix asked for over a bare name
-            if (
-                requirement.distribution not in by_name
-                or by_name[requirement.distribution].min_version is None
+        by_name: dict[str, Requirement] = {}
+        for requirement in [*needed, *self.imported]:  # the highest minimum wins, as in scan
+            known = by_name.get(requirement.distribution)
+            if known is None or (
+                requirement.min_version is not None
+                and (known.min_version is None or newer(requirement.min_version, known.min_version))
             ):
                 by_name[requirement.distribution] = requirement
         return set(by_name.values())
@@ -131,12 +139,26 @@ def _map_back(offset: int, edits: list[Edit]) -> int:
     return offset - shift
 
 
-def _parses(text: str, original: str = "") -> bool:
+def compile_problem(tree: ast.Module, path: str = "<string>") -> str | None:
+    """Why a parsed module does not compile (repeated keywords, `return` outside a function...), or None."""
     try:
-        _check_compiles(parse(text), original)
-    except SyntaxProblem:
-        return False
-    return True
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"line {error.lineno}: {error.msg}"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return f"cannot compile: {error}"
+    return None
+
+
+def _problem(text: str) -> str | None:
+    """Why a text does not parse or compile, or None when it does both."""
+    try:
+        tree = parse(text)
+    except SyntaxProblem as problem:
+        return str(problem)
+    return compile_problem(tree)
 
 
 def _check_compiles(tree: ast.Module, original: str, path: str = "<string>") -> None:
@@ -222,10 +244,20 @@ def analyse(
     # Findings about template files carry the new file text instead of edits; they are kept from the pass
     # that made them, since a later pass may no longer see the DAG-file text that led to them.
     other_files: dict[tuple[object, ...], Finding] = {}
+    # The input's own compile problem is reported (and edits are then not blamed for it).
+    input_problem = compile_problem(tree, path)
+    if input_problem is not None:
+        analysis.not_compiling.append(f"the file does not compile: {input_problem}")
+    compiles = input_problem is None
+    refused: set[tuple[object, ...]] = set()  # fixes dropped for breaking the file: report-only from then on
     for _ in range(MAX_PASSES):
         ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
         first_imports = None
         findings = _run_rules(ctx, rules, selection)
+        for finding in findings:
+            if finding.edits and _signature(finding) in refused:
+                finding.edits = ()
+        analysis.dag_ids = dag_ids(ctx)
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             analysis.imported = provider_requirements(ctx.imports, table)
@@ -246,17 +278,25 @@ def analyse(
         new_text = apply_edits(current, [*edits, *import_edits])
         try:
             new_tree = parse(new_text, path)
-            _check_compiles(new_tree, text, path)
-        except SyntaxProblem:
-            # Rare: find the fixes that break parsing, drop them, and try the rest once more.
-            chosen, edits = _drop_breaking(current, chosen, analysis)
+            problem = compile_problem(new_tree, path) if compiles else None
+        except SyntaxProblem as error:
+            problem = str(error)
+        if problem is not None:
+            # Rare: find the fixes that break parsing or compiling, drop them, and try the rest once more.
+            chosen, edits = _drop_breaking(current, chosen, analysis, refused, check_compile=compiles)
             import_edits = plan_import_edits(ctx, [spec for f in chosen for spec in f.imports], edits)
             new_text = apply_edits(current, [*edits, *import_edits])
             try:
                 new_tree = parse(new_text, path)
-                _check_compiles(new_tree, text, path)
-            except SyntaxProblem as problem:
-                analysis.dropped.append(f"fixes of this pass were not applied: they would cause a {problem}")
+                problem = compile_problem(new_tree, path) if compiles else None
+            except SyntaxProblem as error:
+                problem = str(error)
+            if problem is not None or not chosen:
+                if problem is not None:
+                    analysis.dropped.append(
+                        f"fixes of this pass were not applied: they would cause: {problem}"
+                    )
+                    analysis.not_compiling.append(f"the fixes of one pass would break the file ({problem})")
                 analysis.findings.extend(f for f in findings if not f.edits)
                 break
         for finding in chosen:
@@ -291,22 +331,45 @@ def _place(finding: Finding, history: list[list[Edit]], original: LineIndex) -> 
     finding.col = offset - original.line_start(line) + 1
 
 
-def _drop_breaking(text: str, chosen: list[Finding], analysis: Analysis) -> tuple[list[Finding], list[Edit]]:
-    """Keep the units of findings whose edits, applied together, leave the file parseable and compilable."""
+def _signature(finding: Finding) -> tuple[object, ...]:
+    """What identifies a fix across passes (offsets move as other fixes apply; code, message and new text
+    do not)."""
+    return (finding.code, finding.message, tuple(e.text for e in finding.edits))
+
+
+def _drop_breaking(
+    text: str,
+    chosen: list[Finding],
+    analysis: Analysis,
+    refused: set[tuple[object, ...]],
+    check_compile: bool,
+) -> tuple[list[Finding], list[Edit]]:
+    """Keep the units of findings whose edits, added one unit at a time, leave the file parseable (and
+    compilable)."""
 
     def edits_of(findings: list[Finding]) -> list[Edit]:
         return list(dict.fromkeys(e for f in findings for e in f.edits))
 
-    if _parses(apply_edits(text, edits_of(chosen)), text):
-        return chosen, edits_of(chosen)
+    def problem_of(findings: list[Finding]) -> str | None:
+        new_text = apply_edits(text, edits_of(findings))
+        if check_compile:
+            return _problem(new_text)
+        try:
+            parse(new_text)
+        except SyntaxProblem as error:
+            return str(error)
+        return None
+
     kept: list[Finding] = []
-    for unit in _units(chosen):  # greedily: two fixes can each be fine and clash together
-        if _parses(apply_edits(text, edits_of([*kept, *unit])), text):
+    for unit in _units(chosen):  # greedy, in source order: two fixes may each be fine and break together
+        problem = problem_of([*kept, *unit])
+        if problem is None:
             kept.extend(unit)
             continue
         for finding in unit:
-            analysis.dropped.append(
-                f"line {finding.line}: {finding.code} fix dropped: it would break parsing"
-            )
+            message = f"line {finding.line}: {finding.code} fix dropped: it would break the file ({problem})"
+            analysis.dropped.append(message)
+            analysis.not_compiling.append(message)
+            refused.add(_signature(finding))
             finding.edits = ()
     return kept, edits_of(kept)

@@ -81,6 +81,7 @@ class RuleMeta:
     fix: FixSafety
     deprecated_from: str | None = None  # first Airflow version where the old form is deprecated
     removed_in: str | None = None  # first Airflow version where the old form fails
+    limits: str | None = None  # what the rule cannot know (documented in docs/rules.md)
 
 
 @dataclass

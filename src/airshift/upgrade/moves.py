@@ -151,3 +151,38 @@ def load_table() -> MoveTable:
 def table_fingerprint() -> str:
     """Part of the cache key: a new table invalidates cached results."""
     return hashlib.sha256(_table_bytes()).hexdigest()[:16]
+
+
+@cache
+def _provider_floors() -> dict[str, dict[str, str]]:
+    data = resources.files("airshift.upgrade").joinpath("tables/provider_floors.json").read_bytes()
+    floors: dict[str, dict[str, str]] = json.loads(data)["targets"]
+    return floors
+
+
+def provider_floor(distribution: str, target: Version) -> str | None:
+    """The lowest release of `distribution` that the target Airflow declares compatible (from the
+    `apache-airflow` wheel's extras, tables/provider_floors.json), or None when it declares none."""
+    return _provider_floors().get(f"{target[0]}.{target[1]}", {}).get(distribution)
+
+
+def with_floor(requirement: Requirement, target: Version) -> Requirement:
+    """`requirement` raised to the target's floor for its distribution: the release written must both have
+    every name the DAGs use and support the target Airflow."""
+    floor = provider_floor(requirement.distribution, target)
+    if floor is None:
+        return requirement
+    if requirement.min_version is None or newer(floor, requirement.min_version):
+        return Requirement(requirement.distribution, floor)
+    return requirement
+
+
+def newer(a: str, b: str) -> bool:
+    """True when version `a` is after version `b` (PEP 440 order)."""
+    from packaging.version import InvalidVersion
+    from packaging.version import Version as Pep440
+
+    try:
+        return Pep440(a) > Pep440(b)
+    except InvalidVersion:
+        return a > b

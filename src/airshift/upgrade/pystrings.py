@@ -114,3 +114,57 @@ def quote_at(pieces: list[Piece], value_start: int) -> str:
         if piece.value_start <= value_start < piece.value_start + max(piece.length, 1):
             return piece.quote
     return pieces[0].quote
+
+
+def fstring_map(source: str) -> tuple[str, list[int]] | None:
+    """The text an f-string renders, with each replacement field shown as `0`, and for every character
+    of that text its offset in `source` (-1 for the stand-ins). Jinja in f-strings is written with doubled
+    braces (`{{{{ ds }}}}`), so `{{` in the source is one `{` of the value. None when the literal is not one
+    plain f-string (escapes, implicit concatenation, nested quotes in fields): the caller reports instead."""
+    prefix_length = 0
+    while prefix_length < len(source) and source[prefix_length] in _PREFIX_CHARS:
+        prefix_length += 1
+    prefix = source[:prefix_length].lower()
+    if "f" not in prefix or "b" in prefix or "r" in prefix:
+        return None
+    rest = source[prefix_length:]
+    quote = rest[:3] if rest[:3] in ('"""', "'''") else rest[:1]
+    if quote not in ('"', "'", '"""', "'''") or len(rest) < 2 * len(quote) or not rest.endswith(quote):
+        return None
+    body_start = prefix_length + len(quote)
+    body = rest[len(quote) : len(rest) - len(quote)]
+    if "\\" in body or "\r" in body or quote in body:
+        return None
+    text: list[str] = []
+    offsets: list[int] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char in "{}" and body[index : index + 2] == char * 2:
+            text.append(char)
+            offsets.append(body_start + index)
+            index += 2
+        elif char == "{":
+            depth = 0
+            while index < len(body):
+                if body[index] in "{[(":
+                    depth += 1
+                elif body[index] in "}])":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif body[index] in "'\"":
+                    return None  # a string inside a field: keep it simple, report instead
+                index += 1
+            if index >= len(body):
+                return None
+            text.append("0")
+            offsets.append(-1)
+            index += 1
+        elif char == "}":
+            return None
+        else:
+            text.append(char)
+            offsets.append(body_start + index)
+            index += 1
+    return "".join(text), offsets

@@ -71,7 +71,12 @@ def merge(existing: str, requirements: list[Requirement]) -> RequirementsUpdate:
         specifier = ",".join([f">={requirement.min_version}", *kept])
         extras = f"[{','.join(sorted(parsed.extras))}]" if parsed.extras else ""
         marker = f"; {parsed.marker}" if parsed.marker else ""
-        new_line = f"{parsed.name}{extras}{specifier}{marker}" + (f"  #{comment}" if comment else "")
+        was = str(parsed.specifier) or "no version"
+        note = f"raised by airshift fix from {was}: the DAGs need this release or later"
+        kept_comment = comment.strip()
+        new_line = f"{parsed.name}{extras}{specifier}{marker}  # " + (
+            f"{kept_comment} ({note})" if kept_comment else note
+        )
         lines[index[name]] = new_line
         raised.append(f"{line.strip()} -> {new_line.strip()}")
     if added:

@@ -17,12 +17,14 @@ from airshift.upgrade.context import Settings
 from airshift.upgrade.discovery import Discovery, Root, relative_out
 from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
-from airshift.upgrade.moves import load_table, table_fingerprint
+from airshift.upgrade.moves import load_table, newer, table_fingerprint, with_floor
 from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for
 from airshift.upgrade.project import find_subdag_factories, module_name
 from airshift.upgrade.registry import Selection
+from airshift.upgrade.rules.duplicate_ids import DUPLICATE_DAG_ID
 from airshift.upgrade.source import UnreadableSource, decode_source
 from airshift.upgrade.transaction import PlannedWrite, apply
+from airshift.upgrade.versions import Version
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PARALLEL_FROM = 64  # below this many files, worker start-up costs more than it saves
@@ -70,6 +72,7 @@ class FileReport:
     cached: bool = False
     others: dict[str, OtherFile] = field(default_factory=dict)  # template files, by absolute path
     planned: PlannedWrite | None = None  # what fixing this file writes (applied with the run's other writes)
+    dag_ids: list[tuple[str, int]] = field(default_factory=list)  # literal DAG ids and their lines
 
 
 @dataclass
@@ -90,25 +93,20 @@ class RunResult:
     elapsed: float
     copied: int = 0
     writes: list[PlannedWrite] = field(default_factory=list)  # what the run writes, all or nothing
+    target: Version | None = None  # raises each provider to the lowest release supporting this Airflow
 
     @property
     def requirements(self) -> list[Requirement]:
+        """One line per distribution: the highest minimum any file needs, raised to the target's floor.
+        scan and fix compute it the same way, so they agree."""
         best: dict[str, str | None] = {}
         for report in self.files:
             for distribution, version in report.requirements:
                 current = best.get(distribution)
-                if distribution not in best or (version and (current is None or _newer(version, current))):
+                if distribution not in best or (version and (current is None or newer(version, current))):
                     best[distribution] = version
-        return [Requirement(d, v) for d, v in sorted(best.items())]
-
-
-def _newer(a: str, b: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) > Version(b)
-    except InvalidVersion:
-        return a > b
+        found = [Requirement(d, v) for d, v in sorted(best.items())]
+        return [with_floor(r, self.target) for r in found] if self.target else found
 
 
 def _display(path: Path) -> str:
@@ -222,6 +220,18 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
     requirements = sorted({(r.distribution, r.min_version) for r in needed}, key=str)
     if not options.fix:  # scan: a file "needs change" when any finding has a fix
         changed = any(f.fixable for f in analysis.findings)
+    if analysis.not_compiling:
+        # Never call a file fine that does not compile; a failed file is left as it is (copied under --out).
+        for reported in problems:
+            reported.fixed = False
+        return FileReport(
+            display,
+            "failed",
+            problems=problems,
+            error="; ".join(analysis.not_compiling),
+            source_version=analysis.source_version,
+            dropped=analysis.dropped,
+        ), None
     report = FileReport(
         display,
         "changed" if changed else "unchanged",
@@ -230,6 +240,7 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
         requirements=requirements,
         dropped=analysis.dropped,
         others=others,
+        dag_ids=analysis.dag_ids,
     )
     return report, new_raw
 
@@ -252,6 +263,7 @@ def _to_cache(report: FileReport, new_raw: bytes | None) -> dict[str, Any]:
         "problems": [vars(p) for p in report.problems],
         "requirements": report.requirements,
         "dropped": report.dropped,
+        "dag_ids": report.dag_ids,
         "new": new_raw.decode("latin-1") if new_raw is not None else None,
         "others": {
             path: {"text": other.text, "digest": other.digest, "problems": [vars(p) for p in other.problems]}
@@ -269,6 +281,7 @@ def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes |
         source_version=data["source_version"],
         requirements=[(r[0], r[1]) for r in data["requirements"]],
         dropped=data["dropped"],
+        dag_ids=[(dag_id, line) for dag_id, line in data.get("dag_ids", [])],
         cached=True,
         others={
             path: OtherFile(other["text"], other["digest"], [Problem(**p) for p in other["problems"]])
@@ -338,10 +351,46 @@ def run(
             writes.append(PlannedWrite(options.out_dir / relative_out(root, path), copy_from=path))
             copied += 1
     reports.extend(_other_file_reports(reports, discovery, options, writes))
-    result = RunResult(files=reports, elapsed=time.perf_counter() - started, copied=copied, writes=writes)
+    if options.selection.accepts(DUPLICATE_DAG_ID.code):
+        _report_duplicate_dag_ids(reports)
+    if not options.write:  # scan --diff and fix --check computed fixes but wrote nothing: none is "fixed"
+        for report in reports:
+            for problem in report.problems:
+                problem.fixed = False
+    result = RunResult(
+        files=reports,
+        elapsed=time.perf_counter() - started,
+        copied=copied,
+        writes=writes,
+        target=options.settings.target,
+    )
     if commit and writes:
         apply(writes)
     return result
+
+
+def _report_duplicate_dag_ids(reports: list[FileReport]) -> None:
+    """AS351: a literal DAG id defined in two places of the run (two files, or twice in one)."""
+    places: dict[str, list[tuple[FileReport, int]]] = {}
+    for report in reports:
+        for dag_id, line in report.dag_ids:
+            places.setdefault(dag_id, []).append((report, line))
+    for dag_id, where in places.items():
+        if len(where) < 2:
+            continue
+        for report, line in where:
+            others = ", ".join(f"{r.path}:{n}" for r, n in where if (r, n) != (report, line))
+            report.problems.append(
+                Problem(
+                    code=DUPLICATE_DAG_ID.code,
+                    message=f"DAG id {dag_id!r} is also defined at {others}: Airflow 3 rejects the duplicate",
+                    line=line,
+                    col=1,
+                    category=DUPLICATE_DAG_ID.category.value,
+                    fixable=False,
+                    fixed=False,
+                )
+            )
 
 
 def _other_file_reports(
@@ -416,9 +465,19 @@ def _target(root: Root, path: Path, options: RunOptions) -> Path:
 
 
 def needs_change(result: RunResult) -> bool:
-    """True when any file would change or has a finding that is not informational."""
+    """True when a file would change (scan, --check), was changed (fix), or still has a fix not applied."""
     return any(
         report.status == "changed"
-        or any(p.category != Category.INFO.value and not p.fixed for p in report.problems)
+        or any(p.fixable and not p.fixed and p.category != Category.INFO.value for p in report.problems)
         for report in result.files
+    )
+
+
+def needs_a_person(result: RunResult) -> bool:
+    """True when a required or behaviour finding has no fix: a person must act (these fail with --strict)."""
+    serious = (Category.REQUIRED.value, Category.BEHAVIOUR.value)
+    return any(
+        not p.fixable and not p.fixed and p.category in serious
+        for report in result.files
+        for p in report.problems
     )

@@ -108,8 +108,9 @@ TRIGGER_CALLABLE = _meta(
     "AS309",
     "trigger-dagrun-callable",
     "TriggerDagRunOperator `python_callable=` removed",
-    "Airflow 2.0 removed TriggerDagRunOperator's python_callable; pass `conf=` instead.",
-    FixSafety.NONE,
+    "Airflow 2.0 removed TriggerDagRunOperator's python_callable; pass `conf=` instead (rewritten when the "
+    "callable always sends one literal payload).",
+    FixSafety.SAFE,
     "2.0",
     "2.0",
 )
@@ -207,6 +208,43 @@ def _category(change: Change, ctx: FileContext) -> Category:
     return ctx.category(change.meta)
 
 
+def _constant_payload(ctx: FileContext, item: ast.keyword) -> str | None:
+    """The payload source when the 1.10 callable is exactly `dag_run_obj.payload = <literal>; return
+    dag_run_obj` (a module-level function of two parameters), else None: then it depends on the context or
+    decides whether to trigger, which `conf=` cannot express, and the finding asks a person."""
+    if not isinstance(item.value, ast.Name):
+        return None
+    function = next(
+        (f for f in ctx.tree.body if isinstance(f, ast.FunctionDef) and f.name == item.value.id), None
+    )
+    if function is None or len(function.args.args) != 2 or function.decorator_list:
+        return None
+    run_obj = function.args.args[1].arg
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # docstring
+    if len(body) != 2:
+        return None
+    assign, returned = body
+    if not (
+        isinstance(assign, ast.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0], ast.Attribute)
+        and assign.targets[0].attr == "payload"
+        and isinstance(assign.targets[0].value, ast.Name)
+        and assign.targets[0].value.id == run_obj
+        and isinstance(returned, ast.Return)
+        and isinstance(returned.value, ast.Name)
+        and returned.value.id == run_obj
+    ):
+        return None
+    try:
+        ast.literal_eval(assign.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return ctx.segment(assign.value)
+
+
 def _is_trigger_dagrun(ctx: FileContext, call: ast.Call) -> bool:
     return callee_last(call) == "TriggerDagRunOperator"
 
@@ -283,10 +321,20 @@ class ArgumentChanges:
         for change in reports:
             if change.scope in scopes:
                 item = keywords.get(change.old)
-                if item is not None:
+                if item is None:
+                    continue
+                payload = _constant_payload(ctx, item) if change.meta is TRIGGER_CALLABLE else None
+                if payload is not None and "conf" not in keywords:
                     yield ctx.finding(
-                        change.meta, item, change.message or "", category=_category(change, ctx)
+                        change.meta,
+                        item,
+                        "TriggerDagRunOperator no longer takes python_callable; its callable always sent the "
+                        f"same payload, which is `conf={payload}`",
+                        edits=[ctx.replace(item, f"conf={payload}")],
+                        category=_category(change, ctx),
                     )
+                    continue
+                yield ctx.finding(change.meta, item, change.message or "", category=_category(change, ctx))
 
     def _variable_get(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
         func = call.func

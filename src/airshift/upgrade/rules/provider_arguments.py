@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from airshift.upgrade.context import FileContext
+from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.calls import default_args_dicts, keyword
 
@@ -121,21 +121,13 @@ class ProviderChangedArguments:
         self, ctx: FileContext, call: ast.Call, mapping: ArgumentMap, qualified: str
     ) -> Iterator[Finding]:
         short = qualified.rpartition(".")[2]
+        by_new: dict[str, list[ast.keyword]] = {}
         for old, new in mapping.renames.items():
             item = keyword(call, old)
-            if item is None:
-                continue
-            if keyword(call, new) is not None:
-                yield ctx.finding(
-                    CHANGED_ARGUMENTS, item, f"{short}: `{old}=` and `{new}=` are both given; keep `{new}=`"
-                )
-            else:
-                yield ctx.finding(
-                    CHANGED_ARGUMENTS,
-                    item,
-                    f"{short}: `{old}=` is `{new}=` on the current provider class",
-                    edits=[ctx.keyword_name_edit(item, new)],
-                )
+            if item is not None:
+                by_new.setdefault(new, []).append(item)
+        for new, items in by_new.items():
+            yield from self._rename(ctx, call, short, items, new)
         for old, news in mapping.splits.items():
             item = keyword(call, old)
             if item is None:
@@ -159,6 +151,49 @@ class ProviderChangedArguments:
                 yield ctx.finding(
                     CHANGED_ARGUMENTS, item, f"{short}: `{old}=` is not accepted any more: {advice}"
                 )
+
+    def _rename(
+        self, ctx: FileContext, call: ast.Call, short: str, items: list[ast.keyword], new: str
+    ) -> Iterator[Finding]:
+        """Rename old keywords to `new`. Several old keywords that all became `new` (1.10's
+        bigquery_conn_id and google_cloud_storage_conn_id -> gcp_conn_id) become one keyword: renaming both
+        would repeat it, which does not compile."""
+        first = items[0]
+        if keyword(call, new) is not None:
+            for item in items:
+                yield ctx.finding(
+                    CHANGED_ARGUMENTS,
+                    item,
+                    f"{short}: `{item.arg}=` and `{new}=` are both given; keep `{new}=`",
+                )
+            return
+        if len(items) == 1:
+            yield ctx.finding(
+                CHANGED_ARGUMENTS,
+                first,
+                f"{short}: `{first.arg}=` is `{new}=` on the current provider class",
+                edits=[ctx.keyword_name_edit(first, new)],
+            )
+            return
+        arguments = keyword_items(call)
+        edits = [ctx.keyword_name_edit(first, new)]
+        edits += [ctx.remove_item(arguments, arguments.index(item)) for item in items[1:]]
+        names = " and ".join(f"`{item.arg}=`" for item in items)
+        values = {ctx.segment(item.value) for item in items}
+        message = f"{short}: {names} are one `{new}=` on the current provider class"
+        if len(values) > 1:
+            kept = ctx.segment(first.value)
+            message += (
+                f"; the values differ, so `{new}={kept}` now serves all of them: check that this connection "
+                f"can do what the others did"
+            )
+        yield ctx.finding(
+            CHANGED_ARGUMENTS,
+            first,
+            message,
+            edits=edits,
+            category=Category.BEHAVIOUR if len(values) > 1 else None,
+        )
 
     def _google_default_args(self, ctx: FileContext) -> Iterator[Finding]:
         """default_args reach every operator; gcp_conn_id is only a Google operator argument, so renaming the

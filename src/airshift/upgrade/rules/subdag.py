@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
-from airshift.upgrade.rules.calls import keyword
+from airshift.upgrade.rules.calls import is_dag_call, keyword
 from airshift.upgrade.walk import walk
 
 SUBDAG = RuleMeta(
@@ -158,15 +158,26 @@ class SubdagToTaskGroup:
                 category=category,
             )
         dag = keyword(call, "dag")
+        # The official 1.10 pattern has no dag=: the operator joined the `with DAG(...) as dag:` block. The
+        # TaskGroup must get that DAG explicitly, or it is built with dag=None and fails on 3.x.
+        parent = ctx.segment(dag.value) if dag is not None else _enclosing_dag(ctx, call)
         text = ctx.segment(factory_call)
-        if dag is not None:
+        if parent is not None:
             items: list[ast.AST] = [*factory_call.args, *factory_call.keywords]
             if items:
                 end = max(ctx.end(item) for item in items) - ctx.start(factory_call)
-                text = f"{text[:end]}, parent_dag={ctx.segment(dag.value)}{text[end:]}"
+                text = f"{text[:end]}, parent_dag={parent}{text[end:]}"
             else:
                 opening = text.index("(")
-                text = f"{text[: opening + 1]}parent_dag={ctx.segment(dag.value)}{text[opening + 1 :]}"
+                text = f"{text[: opening + 1]}parent_dag={parent}{text[opening + 1 :]}"
+        elif _inside_with_dag(ctx, call):
+            return ctx.finding(
+                SUBDAG,
+                call,
+                "SubDagOperator inside `with DAG(...):` without `as name`: name the DAG (`as dag`) and pass "
+                "it as the factory's parent_dag, or the TaskGroup is built without a DAG",
+                category=category,
+            )
         return ctx.finding(
             SUBDAG,
             call,
@@ -187,3 +198,28 @@ class SubdagToTaskGroup:
 def _converted(function: ast.FunctionDef) -> bool:
     """A factory this rule already rewrote takes `parent_dag`."""
     return any(a.arg == "parent_dag" for a in [*function.args.args, *function.args.kwonlyargs])
+
+
+def _dag_withs(ctx: FileContext, call: ast.Call) -> list[ast.withitem]:
+    """The `with DAG(...)` items whose block holds `call`, innermost last."""
+    found: list[tuple[int, ast.withitem]] = []
+    for node in ast.walk(ctx.tree):
+        if not isinstance(node, ast.With | ast.AsyncWith):
+            continue
+        if not (node.lineno <= call.lineno <= (node.end_lineno or node.lineno)):
+            continue
+        for item in node.items:
+            if isinstance(item.context_expr, ast.Call) and is_dag_call(ctx, item.context_expr):
+                found.append((node.lineno, item))
+    return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+
+def _enclosing_dag(ctx: FileContext, call: ast.Call) -> str | None:
+    withs = _dag_withs(ctx, call)
+    if withs and isinstance(withs[-1].optional_vars, ast.Name):
+        return withs[-1].optional_vars.id
+    return None
+
+
+def _inside_with_dag(ctx: FileContext, call: ast.Call) -> bool:
+    return bool(_dag_withs(ctx, call))

@@ -10,13 +10,14 @@ as files of their own.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.pystrings import literal_pieces, quote_at, source_offset
+from airshift.upgrade.pystrings import fstring_map, literal_pieces, quote_at, source_offset
 from airshift.upgrade.rules.calls import dag_calls, keyword
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import templated_for
@@ -78,6 +79,9 @@ class TemplateVariables:
             for item in call.keywords:
                 if item.arg not in templated.fields:
                     continue
+                for joined in self._fstrings(item.value):
+                    seen.update(id(part) for part in joined.values)
+                    yield from self._inline_fstring(ctx, joined, schedule)
                 for string in self._strings(ctx, item.value):
                     seen.add(id(string))
                     yield from self._inline(ctx, string, schedule)
@@ -105,6 +109,9 @@ class TemplateVariables:
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             yield from self._strings(ctx, node.left)
             yield from self._strings(ctx, node.right)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            # "echo {{ execution_date }} %s" % x: the literal parts are rendered as a template
+            yield from self._strings(ctx, node.left)
         elif isinstance(node, ast.Name):
             for statement in ctx.tree.body:
                 if (
@@ -115,6 +122,59 @@ class TemplateVariables:
                 ):
                     yield from self._strings(ctx, statement.value)
             yield from self._loop_strings(ctx, node.id)
+
+    def _fstrings(self, node: ast.expr) -> Iterator[ast.JoinedStr]:
+        """f-strings in a templated value (directly, in containers, in `+` / `%` expressions)."""
+        if isinstance(node, ast.JoinedStr):
+            yield node
+        elif isinstance(node, ast.List | ast.Tuple | ast.Set):
+            for element in node.elts:
+                yield from self._fstrings(element)
+        elif isinstance(node, ast.Dict):
+            for value in node.values:
+                yield from self._fstrings(value)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+            yield from self._fstrings(node.left)
+            yield from self._fstrings(node.right)
+
+    def _inline_fstring(
+        self, ctx: FileContext, joined: ast.JoinedStr, schedule: Schedule | None
+    ) -> Iterator[Finding]:
+        """f"echo {{{{ execution_date }}}} {name}": the literal parts render as Jinja; rewrite them in place
+        (a new name with braces is doubled again), or report when the f-string is too involved to map."""
+        source = ctx.segment(joined)
+        if not mentions_removed(source):
+            return
+        mapped = fstring_map(source)
+        category = ctx.category(TEMPLATE)
+        if mapped is None:
+            yield ctx.finding(
+                TEMPLATE, joined, "template built with an f-string uses removed variables; its escapes or "
+                "nested quotes keep airshift from editing it: rewrite by hand", category=category,
+            )  # fmt: skip
+            return
+        value, offsets = mapped
+        rewrite = rewrite_template(value, schedule, quote="'", target=ctx.target, iso_datetimes=_iso(ctx))
+        for _offset, message in rewrite.problems:
+            yield ctx.finding(TEMPLATE, joined, f"template: {message}", category=category)
+        if not rewrite.changes:
+            return
+        base = ctx.start(joined)
+        edits: list[Edit] = []
+        for change in rewrite.changes:
+            span = offsets[change.offset : change.offset + len(change.old)]
+            if -1 in span or any(b - a != 1 for a, b in itertools.pairwise(span)) or not span:
+                yield ctx.finding(
+                    TEMPLATE, joined, f"template built with an f-string uses `{change.old}` next to a "
+                    "replacement field or an escaped brace: rewrite by hand", category=category,
+                )  # fmt: skip
+                return
+            new = change.new.replace("{", "{{").replace("}", "}}")
+            edits.append(Edit(base + span[0], base + span[-1] + 1, new))
+        described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
+        yield ctx.finding(
+            TEMPLATE, joined, f"template (f-string): {described}", edits=edits, category=category
+        )
 
     def _loop_strings(self, ctx: FileContext, name: str) -> Iterator[ast.Constant]:
         """A loop variable over a module-level collection: `for name, sql in CHECKS.items(): Op(sql=sql)`
