@@ -268,3 +268,30 @@ def test_reports_escape_user_data_and_agree() -> None:
 
 def test_difference_where_names_dag_and_task() -> None:
     assert Difference(dag_id="d", task_id="t", field="retries", kind="changed").where() == "d.t"
+
+
+def test_objects_printed_whole_are_compared_by_their_fields_or_reported_not_comparable() -> None:
+    from airshift.verify import diff
+    from airshift.verify.probe import snapshot_probe
+
+    assert diff.NOT_COMPARABLE == snapshot_probe.NOT_COMPARABLE
+    run = "<dag_run dag_id=etl run_id=scheduled__2024-03-01 logical_date=2024-03-01T00:00:00Z>"
+    same = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+    )
+    assert same.ok and not same.dags[0].differences
+    other_run = run.replace("etl", "other")
+    different = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {other_run}"})})),
+    )
+    assert mismatches(different) == [("t", "rendered.bash_command", "changed")]
+    marker = "<conf: not comparable across releases>"
+    opaque = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {marker}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {marker}"})})),
+    )
+    assert opaque.ok and mismatches(opaque) == []
+    noted = opaque.dags[0].differences
+    assert [(d.field, d.intended) for d in noted] == [("rendered.bash_command", diff.NOT_COMPARABLE_REASON)]

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from airshift.errors import AirshiftError
 from airshift.report import verify_html, verify_json, verify_text
-from airshift.upgrade.versions import DEFAULT_TARGET
+from airshift.versions import DEFAULT_TARGET, parse_target, resolve_release
 from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, side_requirements, verify
 from airshift.verify.result import VerifyResult
 from airshift.verify.runtimes import ensure_runtime, read_requirements_file
@@ -252,7 +252,12 @@ def fix_and_verify(
         raise AirshiftError(
             "--verify needs --source-airflow VERSION: the Airflow release the DAGs run on today"
         )
-    target_release = target_airflow or target or DEFAULT_TARGET
+    # Every name is checked before the fix writes anything: a name verify cannot install must not leave a
+    # rewritten folder behind and then fail.
+    if target is not None:
+        parse_target(target)
+    source_release = resolve_release(source_release)
+    target_release = resolve_release(target_airflow or target or DEFAULT_TARGET)
     folder = paths[0].resolve()
     with tempfile.TemporaryDirectory(prefix="airshift-original-") as tmp:
         if out is None:
