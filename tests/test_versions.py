@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from airshift.cli import app
 from airshift.errors import AirshiftError
-from airshift.versions import TARGETS, parse_target, parse_version, release_for_target, resolve_release
 from airshift.verify.runtimes import resolve_airflow_version
+from airshift.versions import TARGETS, parse_target, parse_version, release_for_target, resolve_release
 
 OLD_DAG = """from airflow import DAG
 from airflow.operators.bash_operator import BashOperator

@@ -188,7 +188,11 @@ def test_probe_folds_object_reprs_into_their_fields() -> None:
     from airshift.verify.probe import snapshot_probe as probe
 
     class OldRun:  # 1.10's DagRun text
-        dag_id, run_id, execution_date = "etl", "scheduled__x", dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+        dag_id, run_id, execution_date = (
+            "etl",
+            "scheduled__x",
+            dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc),
+        )
 
         def __repr__(self) -> str:
             return "<DagRun etl @ 2024-03-01 00:00:00+00:00: scheduled__x, externally triggered: False>"
@@ -203,8 +207,8 @@ def test_probe_folds_object_reprs_into_their_fields() -> None:
         def __repr__(self) -> str:
             return "<Thing object>"
 
-    old = probe._fold_reprs(["run %r" % OldRun()], {"dag_run": OldRun(), "ds": "2024-03-01"})
-    new = probe._fold_reprs(["run %r" % NewRun()], {"dag_run": NewRun(), "ds": "2024-03-01"})
+    old = probe._fold_reprs([f"run {OldRun()!r}"], {"dag_run": OldRun(), "ds": "2024-03-01"})
+    new = probe._fold_reprs([f"run {NewRun()!r}"], {"dag_run": NewRun(), "ds": "2024-03-01"})
     assert old == new
     assert "dag_id=etl run_id=scheduled__x logical_date=2024-03-01T00:00:00" in old[0]
     assert probe._fold_reprs("x <Thing object>", {"thing": Opaque()}) == f"x <thing: {probe.NOT_COMPARABLE}>"

@@ -15,12 +15,12 @@ from rich.console import Console
 
 from airshift.errors import AirshiftError
 from airshift.report import verify_html, verify_json, verify_text
-from airshift.versions import DEFAULT_TARGET, parse_target, resolve_release
 from airshift.verify.pipeline import FIX_REQUIREMENTS, Side, VerifyOptions, side_requirements, verify
 from airshift.verify.result import VerifyResult
 from airshift.verify.runtimes import ensure_runtime, read_requirements_file
 from airshift.verify.snapshot import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, take_snapshot
 from airshift.verify.snapshot_model import write_snapshot
+from airshift.versions import DEFAULT_TARGET, parse_target, resolve_release
 
 EXIT_OK, EXIT_DIFFERENT = 0, 1
 

@@ -36,8 +36,8 @@ from importlib import resources
 from pathlib import Path
 
 from airshift.errors import AirshiftError
-from airshift.versions import ALIASES, resolve_release
 from airshift.verify.interpreters import Interpreter, find_interpreter, python_minors_for
+from airshift.versions import ALIASES, resolve_release
 
 METADATA_FILE = "airshift-runtime.json"
 LOCK_FILE = "airshift-lock.txt"

@@ -587,7 +587,19 @@ _OBJECT_FIELDS = {
     "task": ("task_id",),
     "dag": ("dag_id",),
 }
-_PLAIN_TYPES = (str, bytes, int, float, bool, datetime.date, datetime.time, datetime.timedelta, dict, list, tuple)
+_PLAIN_TYPES = (
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    dict,
+    list,
+    tuple,
+)
 NOT_COMPARABLE = "not comparable across releases"
 
 
