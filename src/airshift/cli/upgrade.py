@@ -332,6 +332,13 @@ def fix(
             help="With --verify: extra requirements the DAGs need on the source Airflow (providers, libraries).",
         ),
     ] = None,
+    no_auto_requirements: Annotated[
+        bool,
+        typer.Option(
+            "--no-auto-requirements",
+            help="With --verify: install only the requirements given, not the providers the DAGs import.",
+        ),
+    ] = False,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
@@ -348,7 +355,15 @@ def fix(
 
         raise typer.Exit(
             fix_and_verify(
-                run_fix, paths, out, target, source, source_airflow, target_airflow, source_requirements
+                run_fix,
+                paths,
+                out,
+                target,
+                source,
+                source_airflow,
+                target_airflow,
+                source_requirements,
+                auto_requirements=not no_auto_requirements,
             )
         )
     code = _execute(

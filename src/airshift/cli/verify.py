@@ -41,6 +41,13 @@ LogicalDateOpt = Annotated[
 TimeoutOpt = Annotated[
     float, typer.Option("--timeout", help="Seconds one DAG file may take to load before it is reported.")
 ]
+NoAutoRequirementsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-auto-requirements",
+        help="Install only the requirements given, not the providers each side's DAG files import.",
+    ),
+]
 CacheDirOpt = Annotated[
     Path | None, typer.Option("--cache-dir", help="Where runtimes live.", show_default=False)
 ]
@@ -132,6 +139,7 @@ def run_verify(
     cache_dir: Path | None = None,
     fmt: Format = Format.text,
     output: Path | None = None,
+    auto_requirements: bool = True,
 ) -> int:
     """Verify and report; the exit code (also used by `airshift fix --verify`)."""
     source = Side(original, source_airflow, source_python, list(source_with or []))
@@ -145,6 +153,7 @@ def run_verify(
         file_timeout=timeout,
         run=list(run or []),
         cache_dir=cache_dir,
+        auto_requirements=auto_requirements,
     )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with err.status("verify: preparing runtimes") as status:
@@ -207,6 +216,7 @@ def verify_command(
         ),
     ] = None,
     cache_dir: CacheDirOpt = None,
+    no_auto_requirements: NoAutoRequirementsOpt = False,
 ) -> None:
     """Load the original in the source Airflow and the migration in the target Airflow, and diff every DAG.
 
@@ -228,6 +238,7 @@ def verify_command(
         cache_dir=cache_dir,
         fmt=fmt,
         output=output,
+        auto_requirements=not no_auto_requirements,
     )
     raise typer.Exit(code)
 
@@ -241,6 +252,7 @@ def fix_and_verify(
     source_airflow: str | None,
     target_airflow: str | None,
     source_requirements: Path | None = None,
+    auto_requirements: bool = True,
 ) -> int:
     """`airshift fix --verify`: fix, then verify the result against the code as it was before the fix.
 
@@ -273,5 +285,10 @@ def fix_and_verify(
             f"verifying {migrated} (Airflow {target_release}) against the original (Airflow {source_release})"
         )
         return run_verify(
-            original, migrated, source_release, target_release, source_requirements=source_requirements
+            original,
+            migrated,
+            source_release,
+            target_release,
+            source_requirements=source_requirements,
+            auto_requirements=auto_requirements,
         )
