@@ -57,5 +57,7 @@ def test_airflow_110_gets_the_backport_packages(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_provider_imports_needs_nothing(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n")
+    (tmp_path / "a.py").write_text(
+        "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+    )
     assert auto_requirements(tmp_path, "3.3.2", []) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -22,7 +23,7 @@ from airshift.report import github, sarif, upgrade_json, upgrade_text
 from airshift.report.rules_doc import rules_table
 from airshift.upgrade.cache import default_cache_dir
 from airshift.upgrade.context import Settings
-from airshift.upgrade.discovery import discover
+from airshift.upgrade.discovery import Discovery, discover
 from airshift.upgrade.registry import Selection, all_metas
 from airshift.upgrade.requirements import update_file
 from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
@@ -69,6 +70,13 @@ AdoptOpt = Annotated[
     bool,
     typer.Option(
         "--adopt-new-defaults", help="Take Airflow 3's new defaults (schedule, catchup, cron) as they are."
+    ),
+]
+PathMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--path-map",
+        help="DEPLOY=LOCAL: an absolute template_searchpath folder (/usr/local/airflow/dags) is LOCAL here.",
     ),
 ]
 TodayOpt = Annotated[
@@ -141,6 +149,7 @@ def _execute(
     requirements: Path | None = None,
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
+    path_map: list[str] | None = None,
 ) -> int:
     console = Console(highlight=False, soft_wrap=True)
     if list_rules:
@@ -152,6 +161,7 @@ def _execute(
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
     settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
+    settings = dataclasses.replace(settings, path_map=parse_path_map(path_map or []))
     fmt = fmt or Format(config.format or "text")
     if out is not None:
         out = out.resolve()
@@ -171,6 +181,8 @@ def _execute(
         jobs=jobs if jobs is not None else (config.jobs or 0),
     )
     found = discover(paths, tuple(exclude or config.exclude))
+    if out is not None:  # absolute paths into the sources follow the files into --out
+        options.settings = dataclasses.replace(settings, relocate=_relocations(found, out))
     result = _run_with_progress(found, options, fmt)
     requirement_note = None
     if write and result.requirements:
@@ -181,6 +193,38 @@ def _execute(
     if any(report.status == "failed" for report in result.files):
         return EXIT_ERRORS
     return EXIT_CHANGES if needs_change(result) else EXIT_CLEAN
+
+
+def parse_path_map(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """--path-map DEPLOY=LOCAL values as (deploy folder, absolute local folder) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        deploy, separator, local = value.partition("=")
+        deploy, local = deploy.strip(), local.strip()
+        if not separator or not deploy or not local:
+            raise AirshiftError(
+                f"--path-map {value!r}: write DEPLOY_FOLDER=LOCAL_FOLDER, e.g. /usr/local/airflow/dags=."
+            )
+        if not os.path.isabs(deploy):
+            raise AirshiftError(
+                f"--path-map {value!r}: {deploy} must be an absolute path (the deploy folder)"
+            )
+        folder = Path(local).expanduser().resolve()
+        if not folder.is_dir():
+            raise AirshiftError(f"--path-map {value!r}: {local} is not a folder here")
+        pairs.append((os.path.normpath(deploy), str(folder)))
+    return tuple(pairs)
+
+
+def _relocations(found: Discovery, out: Path) -> tuple[tuple[str, str], ...]:
+    """(source folder, its place under --out) for every folder given."""
+    pairs: dict[str, str] = {}
+    for root, _ in [*found.python, *found.other]:
+        if root.path.is_dir():
+            pairs.setdefault(
+                str(root.path.resolve()), str(out / root.out_name) if root.out_name else str(out)
+            )
+    return tuple(pairs.items())
 
 
 def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfig) -> Path:
@@ -203,8 +247,6 @@ def _write_requirements(result: RunResult, path: Path) -> str:
 
 
 def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunResult:
-    from airshift.upgrade.discovery import Discovery
-
     assert isinstance(found, Discovery)
     total = len(found.python)
     err = Console(stderr=True, soft_wrap=True)
@@ -263,6 +305,7 @@ def scan(
     output: OutputOpt = None,
     today: TodayOpt = None,
     adopt_new_defaults: AdoptOpt = False,
+    path_map: PathMapOpt = None,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
@@ -286,6 +329,7 @@ def scan(
         output,
         today,
         adopt_new_defaults=adopt_new_defaults,
+        path_map=path_map,
     )
     raise typer.Exit(code)
 
@@ -315,6 +359,7 @@ def fix(
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
     adopt_new_defaults: AdoptOpt = False,
+    path_map: PathMapOpt = None,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -350,7 +395,7 @@ def fix(
         def run_fix() -> int:
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
-                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults,
+                no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, path_map,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -387,6 +432,7 @@ def fix(
         requirements,
         safe_only,
         adopt_new_defaults,
+        path_map,
     )
     raise typer.Exit(code)
 

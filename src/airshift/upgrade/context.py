@@ -32,11 +32,15 @@ class Settings:
     today: str | None = None  # ISO date used where a rewrite needs "now" (days_ago); None: the real today
     subdag_factories: tuple[SubdagFactory, ...] = ()  # found by the project pre-pass
     adopt_new_defaults: bool = False  # do not write the source version's defaults into DAGs
+    # --path-map: (deploy folder, absolute local folder) pairs for absolute template_searchpath entries
+    path_map: tuple[tuple[str, str], ...] = ()
+    # --out: (absolute source folder, absolute output folder): absolute paths into the sources move along
+    relocate: tuple[tuple[str, str], ...] = ()
 
     def key(self) -> str:
         return (
             f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}|{self.subdag_factories}|"
-            f"{self.adopt_new_defaults}"
+            f"{self.adopt_new_defaults}|{self.path_map}|{self.relocate}"
         )
 
 
