@@ -24,6 +24,7 @@ from airshift.report.rules_doc import rules_table
 from airshift.upgrade.cache import default_cache_dir
 from airshift.upgrade.context import Settings
 from airshift.upgrade.discovery import Discovery, discover
+from airshift.upgrade.kubernetes import KubernetesConversion
 from airshift.upgrade.registry import Selection, all_metas
 from airshift.upgrade.requirements import update_file
 from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
@@ -150,6 +151,7 @@ def _execute(
     safe_only: bool = False,
     adopt_new_defaults: bool = False,
     path_map: list[str] | None = None,
+    kubernetes: KubernetesConversion | None = None,
 ) -> int:
     console = Console(highlight=False, soft_wrap=True)
     if list_rules:
@@ -161,7 +163,7 @@ def _execute(
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
     settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
-    settings = dataclasses.replace(settings, path_map=parse_path_map(path_map or []))
+    settings = dataclasses.replace(settings, path_map=parse_path_map(path_map or []), kubernetes=kubernetes)
     fmt = fmt or Format(config.format or "text")
     if out is not None:
         out = out.resolve()
@@ -360,6 +362,24 @@ def fix(
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Apply only fixes marked safe.")] = False,
     adopt_new_defaults: AdoptOpt = False,
     path_map: PathMapOpt = None,
+    convert: Annotated[
+        list[str] | None,
+        typer.Option("--convert", help="Opt-in conversion: python-to-kubernetes (needs --image)."),
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", help="With --convert python-to-kubernetes: the pods' image.")
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", help="With --convert python-to-kubernetes: the pods' namespace."),
+    ] = None,
+    resources: Annotated[
+        Path | None,
+        typer.Option(
+            "--resources",
+            help="With --convert python-to-kubernetes: YAML/TOML/JSON file of task id -> requests/limits.",
+        ),
+    ] = None,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -389,6 +409,9 @@ def fix(
 
     Exit codes: 0 nothing to change, 1 changes made (or needed, with --check), 2 errors.
     With --verify: 0 every DAG matches its original, 1 differences or import errors, 2 errors."""
+    from airshift.upgrade.kubernetes import parse_conversion
+
+    kubernetes = parse_conversion(convert or [], image, namespace, resources)
     if verify:
         from airshift.cli.verify import fix_and_verify
 
@@ -396,6 +419,7 @@ def fix(
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
                 no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, path_map,
+                kubernetes,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -433,6 +457,7 @@ def fix(
         safe_only,
         adopt_new_defaults,
         path_map,
+        kubernetes,
     )
     raise typer.Exit(code)
 

@@ -8,6 +8,7 @@ from airshift.upgrade.rules.context_access import ContextAccess
 from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
+from airshift.upgrade.rules.kubernetes_conversion import PythonToKubernetes
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
@@ -29,4 +30,5 @@ RULES = (
     ContextAccess(),
     BehaviourDefaults(),
     TaskRuntimeAccess(),
+    PythonToKubernetes(),  # opt-in: only with --convert python-to-kubernetes
 )
