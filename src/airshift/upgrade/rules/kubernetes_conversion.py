@@ -157,7 +157,8 @@ class PythonToKubernetes:
         task_id: str,
     ) -> Finding:
         module = "airflow.sdk" if ctx.target >= (3, 0) else "airflow.decorators"
-        imports = [ImportSpec(module, "task")]
+        # A `task` the file imports already is the same decorator collection (the import rule moves it).
+        imports = [] if "task" in ctx.imports.bindings else [ImportSpec(module, "task")]
         if conversion.for_task(task_id) is not None:
             imports.append(ImportSpec("kubernetes.client", "models", "k8s"))
         requirement = ctx.table.requirement(
