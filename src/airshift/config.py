@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from airshift.errors import AirshiftError
-from airshift.upgrade.versions import SOURCES, TARGETS
+from airshift.versions import SOURCES, TARGETS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -28,7 +28,7 @@ from airshift.upgrade.kubernetes import KubernetesConversion
 from airshift.upgrade.registry import Selection, all_metas
 from airshift.upgrade.requirements import update_file
 from airshift.upgrade.runner import RunOptions, RunResult, needs_change, run
-from airshift.upgrade.versions import DEFAULT_TARGET, SOURCES, parse_target, render
+from airshift.versions import DEFAULT_TARGET, SOURCES, parse_target, render
 
 PROGRESS_FROM = 200
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERRORS = 0, 1, 2

@@ -1,4 +1,4 @@
-"""AS1001 (opt-in): PythonOperator tasks and @task functions become @task.kubernetes; functions that cannot
+"""AS990 (opt-in): PythonOperator tasks and @task functions become @task.kubernetes; functions that cannot
 run in a pod keep their task and get a finding that names the cause."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ CONVERSION = KubernetesConversion(
     "jobs",
     (("load", Resources((("cpu", "500m"), ("memory", "256Mi")), (("memory", "512Mi"),))),),
 )
-SELECT = ("AS1001",)
+SELECT = ("AS990",)
 
 
 def convert(source: str, target: str = "3.3", conversion: KubernetesConversion | None = CONVERSION):
@@ -27,7 +27,7 @@ def convert(source: str, target: str = "3.3", conversion: KubernetesConversion |
 
 
 def messages(analysis) -> list[str]:  # type: ignore[no-untyped-def]
-    return [f.message for f in analysis.findings if f.code == "AS1001"]
+    return [f.message for f in analysis.findings if f.code == "AS990"]
 
 
 OPERATOR = """\

@@ -28,7 +28,7 @@ from airshift.upgrade.kubernetes import (
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 
 CONVERT = RuleMeta(
-    code="AS1001",
+    code="AS990",
     name="python-to-kubernetes",
     title="PythonOperator tasks and @task functions moved into Kubernetes pods (opt-in)",
     why="Asked for with --convert python-to-kubernetes: @task.kubernetes (cncf-kubernetes provider) runs the "
