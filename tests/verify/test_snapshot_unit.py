@@ -213,3 +213,19 @@ def test_probe_folds_object_reprs_into_their_fields() -> None:
     assert "dag_id=etl run_id=scheduled__x logical_date=2024-03-01T00:00:00" in old[0]
     assert probe._fold_reprs("x <Thing object>", {"thing": Opaque()}) == f"x <thing: {probe.NOT_COMPARABLE}>"
     assert probe._fold_reprs("2024-03-01", {"ds": "2024-03-01"}) == "2024-03-01"  # plain values stay
+
+    class Task:
+        task_id = "t"
+
+        def __repr__(self) -> str:
+            return "<Task(BashOperator): t>"
+
+    class NewTaskInstance:  # 3.x: the task instance's text holds its task's text
+        dag_id, task_id = "etl", "t"
+
+        def __repr__(self) -> str:
+            return "dag_id='etl' task_id='t' task=<Task(BashOperator): t> try_number=1"
+
+    ti = NewTaskInstance()
+    folded = probe._fold_reprs(f"{ti!r} {Task()!r}", {"ti": ti, "task_instance": ti, "task": Task()})
+    assert folded == "<ti dag_id=etl task_id=t> <task task_id=t>"

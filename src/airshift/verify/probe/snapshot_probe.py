@@ -565,6 +565,7 @@ def _render_task(task, run, run_id):
         jinja_env = _template_env(task)
     except Exception as error:
         return {}, {"*": "%s: %s" % (type(error).__name__, _first_line(error))}
+    object_texts = _object_texts(context)
     for field in getattr(task, "template_fields", ()) or ():
         try:
             content = getattr(task, field)
@@ -573,7 +574,7 @@ def _render_task(task, run, run_id):
             continue
         try:
             value = task.render_template(content, context, jinja_env)
-            rendered[field] = _plain(_fold_reprs(value, context))
+            rendered[field] = _plain(_fold_reprs(value, context, object_texts))
         except Exception as error:
             errors[field] = "%s: %s" % (type(error).__name__, _first_line(error))
     return rendered, errors
@@ -615,24 +616,23 @@ def _field_of(obj, name):
         return None
 
 
+_SAME_OBJECT = {"task_instance": "ti"}  # two context keys for one object: one name in the picture
+
+
 def _object_picture(key, obj):
     """The same text on every release for a context object printed whole: its identifying fields, or a
     marker saying it cannot be compared (the diff reports such a field, never as a mismatch)."""
     names = _OBJECT_FIELDS.get(key)
+    key = _SAME_OBJECT.get(key, key)
     if names is None:
         return "<%s: %s>" % (key, NOT_COMPARABLE)
     return "<%s %s>" % (key, " ".join("%s=%s" % (name, _field_of(obj, name)) for name in names))
 
 
-def _fold_reprs(value, context):
-    """Replace the text of context objects (a run, a task instance) inside rendered strings by a picture
-    of their fields: their repr changed between releases while what they stand for did not."""
-    if isinstance(value, (list, tuple)):
-        return type(value)(_fold_reprs(v, context) for v in value)
-    if isinstance(value, dict):
-        return dict((k, _fold_reprs(v, context)) for k, v in value.items())
-    if not isinstance(value, str):
-        return value
+def _object_texts(context):
+    """(text, picture) of every context object that may be printed whole, longest text first: one
+    object's text can hold another's (a 3.x task instance's text holds its task's)."""
+    found = []
     for key in sorted(context.keys()):
         obj = context[key]
         if obj is None or isinstance(obj, _PLAIN_TYPES) or inspect.ismodule(obj) or inspect.isroutine(obj):
@@ -641,10 +641,28 @@ def _fold_reprs(value, context):
             texts = set([str(obj), repr(obj)])
         except Exception:
             continue
-        for text in sorted(texts, key=len, reverse=True):
+        for text in texts:
             # Only objects printed as objects: a mapping or a value printed whole is compared as it is.
-            if len(text) >= 6 and (key in _OBJECT_FIELDS or text.startswith("<")) and text in value:
-                value = value.replace(text, _object_picture(key, obj))
+            if len(text) >= 6 and (key in _OBJECT_FIELDS or text.startswith("<")):
+                found.append((text, key, obj))
+    found.sort(key=lambda item: (-len(item[0]), item[1]))
+    return found
+
+
+def _fold_reprs(value, context, texts=None):
+    """Replace the text of context objects (a run, a task instance) inside rendered strings by a picture
+    of their fields: their repr changed between releases while what they stand for did not."""
+    if texts is None:
+        texts = _object_texts(context)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fold_reprs(v, context, texts) for v in value)
+    if isinstance(value, dict):
+        return dict((k, _fold_reprs(v, context, texts)) for k, v in value.items())
+    if not isinstance(value, str):
+        return value
+    for text, key, obj in texts:
+        if text in value:
+            value = value.replace(text, _object_picture(key, obj))
     return value
 
 
