@@ -271,3 +271,16 @@ def test_path_map_option_is_checked(tmp_path: Path) -> None:
     ]:
         with pytest.raises(AirshiftError, match=message):
             parse_path_map([bad])
+
+
+def test_taskflow_dag_decorator_search_path_is_followed(tmp_path: Path) -> None:
+    source = (
+        "import os\nimport pendulum\nfrom airflow.decorators import dag\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n\n"
+        "@dag(start_date=pendulum.datetime(2024, 1, 1), schedule='@daily',\n"
+        "     template_searchpath=[os.path.join(os.path.dirname(__file__), 'sql')])\n"
+        "def etl():\n    SQLExecuteQueryOperator(task_id='load', conn_id='db', sql='daily.sql')\n\netl()\n"
+    )
+    _write(tmp_path, {"etl.py": source, "sql/daily.sql": OLD_SQL})
+    _fix(tmp_path)
+    assert "logical_date" in (tmp_path / "sql/daily.sql").read_text()

@@ -284,7 +284,7 @@ class _TemplateFiles:
                     f"template file {name} is not in the folders airshift can see; it may be under a "
                     "template_searchpath entry reported here: not checked",
                 )
-            return  # else not found anywhere: Airflow renders the text as it is, so it is no file
+            return  # else in no folder Airflow searches either: it fails there too (TemplateNotFound)
         resolved = path.resolve()
         if resolved in self.visited or depth > _MAX_INCLUDE_DEPTH:
             return
