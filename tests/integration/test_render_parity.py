@@ -135,17 +135,19 @@ def test_templates_under_a_mapped_deploy_path_render_the_same(
     (checkout / "scripts").mkdir(parents=True)
     (checkout / "deploy_path.py").write_text(DEPLOYED_DAG.replace("{deploy}", str(deploy)))
     (checkout / "scripts" / "nightly.sh").write_text(NIGHTLY)
-    shutil.copytree(checkout, deploy)
-    before = take_snapshot(runtime_110, deploy, logical_date=LOGICAL_DATE)
-
+    # Where airshift runs, the deploy folder does not exist: unmapped, the entry is reported ...
     unmapped = _fix(str(checkout), "--out", str(tmp_path / "unmapped"))
     assert f"{deploy}/scripts is not on this machine" in unmapped.stdout, unmapped.stdout
+    assert "template file nightly.sh is not in the folders airshift can see" in unmapped.stdout
     assert (tmp_path / "unmapped" / "scripts" / "nightly.sh").read_text() == NIGHTLY  # copied, not migrated
-
+    # ... mapped, the checkout's copy of the script is migrated into --out.
     migrated = tmp_path / "migrated"
     fixed = _fix(str(checkout), "--out", str(migrated), "--path-map", f"{deploy}={checkout}")
     assert fixed.returncode in (0, 1), fixed.stdout + fixed.stderr
     assert (migrated / "scripts" / "nightly.sh").read_text() != NIGHTLY
+
+    shutil.copytree(checkout, deploy)  # the estate as it runs today
+    before = take_snapshot(runtime_110, deploy, logical_date=LOGICAL_DATE)
     shutil.rmtree(deploy)
     shutil.copytree(migrated, deploy)  # deploying the migration
     after = take_snapshot(runtime_33, deploy, logical_date=LOGICAL_DATE)
