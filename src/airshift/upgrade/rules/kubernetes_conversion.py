@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections import Counter
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
@@ -59,11 +60,16 @@ class PythonToKubernetes:
             return
         if "task" in ctx.nodes.assigned or _task_bound_elsewhere(ctx):
             return  # `task` names something else here: the rewrite would call the wrong thing
-        functions = {f.name: f for f in ctx.nodes.functions if isinstance(f, ast.FunctionDef)}
+        defined = [f for f in ctx.nodes.functions if isinstance(f, ast.FunctionDef)]
+        # What a bare name in python_callable= can mean: a module-level def, or a nested one whose name
+        # is unique in the file (two nested defs of one name are ambiguous without scope analysis).
+        counts = Counter(f.name for f in defined)
+        functions = {f.name: f for f in defined if counts[f.name] == 1}
+        functions.update({s.name: s for s in ctx.tree.body if isinstance(s, ast.FunctionDef)})
         for call in ctx.nodes.calls:
             if _is_python_operator(ctx, call):
                 yield from self._operator(ctx, call, functions, conversion)
-        for function in functions.values():
+        for function in defined:
             decorator = next((d for d in function.decorator_list if _is_task_decorator(ctx, d)), None)
             if decorator is not None:
                 yield from self._decorated(ctx, function, decorator, conversion)
