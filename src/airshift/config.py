@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from airshift.errors import AirshiftError
-from airshift.upgrade.versions import SOURCES, TARGETS
+from airshift.versions import SOURCES, TARGETS
 
 FORMATS = ("text", "json", "sarif", "github")  # the report formats of scan and fix (cli/upgrade.py Format)
 

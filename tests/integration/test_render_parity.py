@@ -8,13 +8,16 @@ BY_DESIGN with the reason, so a new difference fails the test.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airshift.verify.dagrun import run_dag
-from airshift.verify.runtimes import ensure_runtime
+from airshift.verify.runtimes import Runtime, ensure_runtime
 from airshift.verify.snapshot import take_snapshot
 from tests.upgrade.test_golden import migrate
 
@@ -95,3 +98,61 @@ def test_migrated_dags_run_in_airflow_3(tmp_path: Path, source: str) -> None:
             states,
             outcome.log_tail,
         )
+
+
+DEPLOYED_DAG = '''\
+"""Parity: a script under an absolute deploy path (what /usr/local/airflow/dags is in production)."""
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.bash_operator import BashOperator
+
+dag = DAG(
+    "parity_deploy_path",
+    start_date=datetime(2024, 1, 1),
+    schedule_interval="@daily",
+    catchup=False,
+    template_searchpath=["{deploy}/scripts"],
+)
+nightly = BashOperator(task_id="nightly", bash_command="nightly.sh", dag=dag)
+'''
+NIGHTLY = 'echo "{{ ds }} {{ execution_date }} {{ next_ds }} {{ yesterday_ds_nodash }}"\n'
+
+
+def _fix(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airshift", "fix", "--no-cache", *arguments],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_templates_under_a_mapped_deploy_path_render_the_same(
+    tmp_path: Path, runtime_110: Runtime, runtime_33: Runtime
+) -> None:
+    """The DAGs run from a deploy folder named by an absolute template_searchpath; airshift migrates the
+    repository checkout with --path-map DEPLOY=CHECKOUT; the migration, deployed, renders what 1.10 did."""
+    deploy, checkout = tmp_path / "deploy" / "dags", tmp_path / "checkout" / "dags"
+    (checkout / "scripts").mkdir(parents=True)
+    (checkout / "deploy_path.py").write_text(DEPLOYED_DAG.replace("{deploy}", str(deploy)))
+    (checkout / "scripts" / "nightly.sh").write_text(NIGHTLY)
+    # Where airshift runs, the deploy folder does not exist: unmapped, the entry is reported ...
+    unmapped = _fix(str(checkout), "--out", str(tmp_path / "unmapped"))
+    assert f"{deploy}/scripts is not on this machine" in unmapped.stdout, unmapped.stdout
+    assert "template file nightly.sh is not in the folders airshift can see" in unmapped.stdout
+    assert (tmp_path / "unmapped" / "scripts" / "nightly.sh").read_text() == NIGHTLY  # copied, not migrated
+    # ... mapped, the checkout's copy of the script is migrated into --out.
+    migrated = tmp_path / "migrated"
+    fixed = _fix(str(checkout), "--out", str(migrated), "--path-map", f"{deploy}={checkout}")
+    assert fixed.returncode in (0, 1), fixed.stdout + fixed.stderr
+    assert (migrated / "scripts" / "nightly.sh").read_text() != NIGHTLY
+
+    shutil.copytree(checkout, deploy)  # the estate as it runs today
+    before = take_snapshot(runtime_110, deploy, logical_date=LOGICAL_DATE)
+    shutil.rmtree(deploy)
+    shutil.copytree(migrated, deploy)  # deploying the migration
+    after = take_snapshot(runtime_33, deploy, logical_date=LOGICAL_DATE)
+    assert not before.problems and not after.problems, (before.problems, after.problems)
+    old, new = _rendered(before), _rendered(after)
+    key = ("parity_deploy_path", "nightly", "bash_command")
+    assert "2024-03-05" in str(old[key])
+    assert old[key] == new[key]

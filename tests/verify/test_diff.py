@@ -268,3 +268,73 @@ def test_reports_escape_user_data_and_agree() -> None:
 
 def test_difference_where_names_dag_and_task() -> None:
     assert Difference(dag_id="d", task_id="t", field="retries", kind="changed").where() == "d.t"
+
+
+def test_objects_printed_whole_are_compared_by_their_fields_or_reported_not_comparable() -> None:
+    from airshift.verify import diff
+    from airshift.verify.probe import snapshot_probe
+
+    assert diff.NOT_COMPARABLE == snapshot_probe.NOT_COMPARABLE
+    run = "<dag_run dag_id=etl run_id=scheduled__2024-03-01 logical_date=2024-03-01T00:00:00Z>"
+    same = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+    )
+    assert same.ok and not same.dags[0].differences
+    other_run = run.replace("etl", "other")
+    different = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {run}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {other_run}"})})),
+    )
+    assert mismatches(different) == [("t", "rendered.bash_command", "changed")]
+    marker = "<conf: not comparable across releases>"
+    opaque = compare(
+        snap("1.10.15", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {marker}"})})),
+        snap("3.3.2", dag("etl", {"t": task("t", rendered={"bash_command": f"echo {marker}"})})),
+    )
+    assert opaque.ok and mismatches(opaque) == []
+    noted = opaque.dags[0].differences
+    assert [(d.field, d.intended) for d in noted] == [("rendered.bash_command", diff.NOT_COMPARABLE_REASON)]
+
+
+def test_objects_known_only_by_their_text_are_not_comparable_when_the_text_differs() -> None:
+    from airshift.verify import diff
+    from airshift.verify.probe import snapshot_probe
+
+    assert diff.OPAQUE == snapshot_probe.OPAQUE
+    old_tz, new_tz = "<opaque Timezone <Timezone [UTC]>>", "<opaque Timezone Timezone('UTC')>"
+    result = compare(
+        snap(
+            "1.10.15",
+            dag("etl", pipeline().tasks, default_args={"owner": "data", "retries": 1, "tz": old_tz}),
+        ),
+        snap(
+            "3.3.2", dag("etl", pipeline().tasks, default_args={"owner": "data", "retries": 1, "tz": new_tz})
+        ),
+    )
+    assert result.ok and mismatches(result) == []
+    noted = [d for d in result.dags[0].differences if d.field == "default_args.tz"]
+    assert noted and noted[0].intended == diff.NOT_COMPARABLE_REASON
+    # a plain value that changed is still a mismatch
+    changed = compare(
+        snap("1.10.15", dag("etl", pipeline().tasks, default_args={"owner": "data", "retries": 1})),
+        snap("3.3.2", dag("etl", pipeline().tasks, default_args={"owner": "ops", "retries": 1})),
+    )
+    assert [(d.field, d.kind) for c in changed.dags for d in c.differences if d.is_mismatch] == [
+        ("default_args.owner", "changed")
+    ]
+
+
+def test_probe_pictures_objects_by_their_fields_when_they_have_them() -> None:
+    from airshift.verify.probe import snapshot_probe as probe
+
+    class Resources:  # a Kubernetes client model: to_dict() gives its fields
+        def to_dict(self) -> dict[str, object]:
+            return {"limits": {"memory": "1Gi"}, "requests": None}
+
+    class Opaque:
+        def __str__(self) -> str:
+            return "Opaque(1)"
+
+    assert probe._plain(Resources()) == {"limits": {"memory": "1Gi"}, "requests": None}
+    assert probe._plain(Opaque()) == "<opaque Opaque Opaque(1)>"

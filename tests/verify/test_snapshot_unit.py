@@ -178,3 +178,54 @@ def test_probe_shares_environments_only_between_identically_configured_dags() ->
     assert probe._env_settings(plain) == probe._env_settings(Dag())
     assert probe._env_settings(other_folder) != probe._env_settings(plain)
     assert probe._env_settings(with_macros) is None  # its own environment, never shared
+
+
+def test_probe_folds_object_reprs_into_their_fields() -> None:
+    """The probe runs inside Airflow, but the folding is plain Python: objects with a release-specific
+    repr become the same picture of their fields; unknown objects become a not-comparable marker."""
+    import datetime as dt
+
+    from airshift.verify.probe import snapshot_probe as probe
+
+    class OldRun:  # 1.10's DagRun text
+        dag_id, run_id, execution_date = (
+            "etl",
+            "scheduled__x",
+            dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc),
+        )
+
+        def __repr__(self) -> str:
+            return "<DagRun etl @ 2024-03-01 00:00:00+00:00: scheduled__x, externally triggered: False>"
+
+    class NewRun:  # 3.x's run model text
+        dag_id, run_id, logical_date = "etl", "scheduled__x", dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+
+        def __repr__(self) -> str:
+            return "DagRun(dag_id='etl', run_id='scheduled__x')"
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<Thing object>"
+
+    old = probe._fold_reprs([f"run {OldRun()!r}"], {"dag_run": OldRun(), "ds": "2024-03-01"})
+    new = probe._fold_reprs([f"run {NewRun()!r}"], {"dag_run": NewRun(), "ds": "2024-03-01"})
+    assert old == new
+    assert "dag_id=etl run_id=scheduled__x logical_date=2024-03-01T00:00:00" in old[0]
+    assert probe._fold_reprs("x <Thing object>", {"thing": Opaque()}) == f"x <thing: {probe.NOT_COMPARABLE}>"
+    assert probe._fold_reprs("2024-03-01", {"ds": "2024-03-01"}) == "2024-03-01"  # plain values stay
+
+    class Task:
+        task_id = "t"
+
+        def __repr__(self) -> str:
+            return "<Task(BashOperator): t>"
+
+    class NewTaskInstance:  # 3.x: the task instance's text holds its task's text
+        dag_id, task_id = "etl", "t"
+
+        def __repr__(self) -> str:
+            return "dag_id='etl' task_id='t' task=<Task(BashOperator): t> try_number=1"
+
+    ti = NewTaskInstance()
+    folded = probe._fold_reprs(f"{ti!r} {Task()!r}", {"ti": ti, "task_instance": ti, "task": Task()})
+    assert folded == "<ti dag_id=etl task_id=t> <task task_id=t>"

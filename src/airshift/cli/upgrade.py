@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -11,11 +13,13 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from airshift.errors import AirshiftError
-from airshift.upgrade.versions import DEFAULT_TARGET, SOURCES, parse_target, render
+from airshift.versions import DEFAULT_TARGET, SOURCES, parse_target, render
 
 if TYPE_CHECKING:  # the engine, rich and the reports are imported by the commands that use them
     from airshift.config import UpgradeConfig
     from airshift.upgrade.context import Settings
+    from airshift.upgrade.discovery import Discovery
+    from airshift.upgrade.kubernetes import KubernetesConversion
     from airshift.upgrade.runner import RunOptions, RunResult
 
 PROGRESS_FROM = 200
@@ -81,6 +85,13 @@ AdoptOpt = Annotated[
     bool,
     typer.Option(
         "--adopt-new-defaults", help="Take Airflow 3's new defaults (schedule, catchup, cron) as they are."
+    ),
+]
+PathMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--path-map",
+        help="DEPLOY=LOCAL: an absolute template_searchpath folder (/usr/local/airflow/dags) is LOCAL here.",
     ),
 ]
 TodayOpt = Annotated[
@@ -163,6 +174,8 @@ def _execute(
     adopt_new_defaults: bool = False,
     force: bool = False,
     strict: bool = False,
+    path_map: list[str] | None = None,
+    kubernetes: KubernetesConversion | None = None,
 ) -> int:
     from airshift.config import load_config
     from airshift.upgrade.cache import default_cache_dir
@@ -180,6 +193,7 @@ def _execute(
     selection = Selection.parse(select or config.select, ignore or config.ignore)
     selection.validate()
     settings = _settings(config, target, source, safe_only, today, adopt_new_defaults)
+    settings = dataclasses.replace(settings, path_map=parse_path_map(path_map or []), kubernetes=kubernetes)
     fmt = fmt or Format(config.format or "text")
     if out is not None:
         out = out.resolve()
@@ -201,6 +215,8 @@ def _execute(
         jobs=jobs if jobs is not None else (config.jobs or 0),
     )
     found = discover(paths, tuple(exclude or config.exclude))
+    if out is not None:  # absolute paths into the sources follow the files into --out
+        options.settings = dataclasses.replace(settings, relocate=_relocations(found, out))
     result = _run_with_progress(found, options, fmt)
     requirement_note = None
     if write and result.requirements:
@@ -233,6 +249,38 @@ def exit_code(result: RunResult, strict: bool) -> int:
     if needs_change(result) or (strict and needs_a_person(result)):
         return EXIT_CHANGES
     return EXIT_CLEAN
+
+
+def parse_path_map(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """--path-map DEPLOY=LOCAL values as (deploy folder, absolute local folder) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        deploy, separator, local = value.partition("=")
+        deploy, local = deploy.strip(), local.strip()
+        if not separator or not deploy or not local:
+            raise AirshiftError(
+                f"--path-map {value!r}: write DEPLOY_FOLDER=LOCAL_FOLDER, e.g. /usr/local/airflow/dags=."
+            )
+        if not os.path.isabs(deploy):
+            raise AirshiftError(
+                f"--path-map {value!r}: {deploy} must be an absolute path (the deploy folder)"
+            )
+        folder = Path(local).expanduser().resolve()
+        if not folder.is_dir():
+            raise AirshiftError(f"--path-map {value!r}: {local} is not a folder here")
+        pairs.append((os.path.normpath(deploy), str(folder)))
+    return tuple(pairs)
+
+
+def _relocations(found: Discovery, out: Path) -> tuple[tuple[str, str], ...]:
+    """(source folder, its place under --out) for every folder given."""
+    pairs: dict[str, str] = {}
+    for root, _ in [*found.python, *found.other]:
+        if root.path.is_dir():
+            pairs.setdefault(
+                str(root.path.resolve()), str(out / root.out_name) if root.out_name else str(out)
+            )
+    return tuple(pairs.items())
 
 
 def _requirements_path(paths: list[Path], out: Path | None, config: UpgradeConfig) -> Path:
@@ -366,6 +414,7 @@ def scan(
     today: TodayOpt = None,
     adopt_new_defaults: AdoptOpt = False,
     strict: StrictOpt = False,
+    path_map: PathMapOpt = None,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
@@ -391,6 +440,7 @@ def scan(
         today,
         adopt_new_defaults=adopt_new_defaults,
         strict=strict,
+        path_map=path_map,
     )
     raise typer.Exit(code)
 
@@ -424,6 +474,25 @@ def fix(
         bool, typer.Option("--force", help="Write into an --out folder that already holds files.")
     ] = False,
     strict: StrictOpt = False,
+    path_map: PathMapOpt = None,
+    convert: Annotated[
+        list[str] | None,
+        typer.Option("--convert", help="Opt-in conversion: python-to-kubernetes (needs --image)."),
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", help="With --convert python-to-kubernetes: the pods' image.")
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", help="With --convert python-to-kubernetes: the pods' namespace."),
+    ] = None,
+    resources: Annotated[
+        Path | None,
+        typer.Option(
+            "--resources",
+            help="With --convert python-to-kubernetes: YAML/TOML/JSON file of task id -> requests/limits.",
+        ),
+    ] = None,
     verify: Annotated[
         bool, typer.Option("--verify", help="Then run `airshift verify` on the result (one folder).")
     ] = False,
@@ -441,12 +510,22 @@ def fix(
             help="With --verify: extra requirements the DAGs need on the source Airflow (providers, libraries).",
         ),
     ] = None,
+    no_auto_requirements: Annotated[
+        bool,
+        typer.Option(
+            "--no-auto-requirements",
+            help="With --verify: install only the requirements given, not the providers the DAGs import.",
+        ),
+    ] = False,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
     Exit codes: 0 nothing fixable left (findings that need a person are reported; --strict makes them exit 1),
     1 changes made (or needed, with --check), 2 errors.
     With --verify: 0 every DAG matches its original, 1 differences or import errors, 2 errors."""
+    from airshift.upgrade.kubernetes import parse_conversion
+
+    kubernetes = parse_conversion(convert or [], image, namespace, resources)
     if verify:
         from airshift.cli.verify import fix_and_verify
 
@@ -454,12 +533,20 @@ def fix(
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
                 no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, force=force,
-                strict=strict,
+                strict=strict, path_map=path_map, kubernetes=kubernetes,
             )  # fmt: skip
 
         raise typer.Exit(
             fix_and_verify(
-                run_fix, paths, out, target, source, source_airflow, target_airflow, source_requirements
+                run_fix,
+                paths,
+                out,
+                target,
+                source,
+                source_airflow,
+                target_airflow,
+                source_requirements,
+                auto_requirements=not no_auto_requirements,
             )
         )
     code = _execute(
@@ -485,6 +572,8 @@ def fix(
         adopt_new_defaults,
         force=force,
         strict=strict,
+        path_map=path_map,
+        kubernetes=kubernetes,
     )
     raise typer.Exit(code)
 

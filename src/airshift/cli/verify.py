@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from airshift.errors import AirshiftError
-from airshift.upgrade.versions import DEFAULT_TARGET
 from airshift.verify.defaults import DEFAULT_FILE_TIMEOUT, DEFAULT_LOGICAL_DATE, FIX_REQUIREMENTS
+from airshift.versions import DEFAULT_TARGET, parse_target, resolve_release
 
 if TYPE_CHECKING:  # the pipeline (pydantic models) and rich are imported by the commands that run
     from airshift.verify.result import VerifyResult
@@ -37,6 +37,13 @@ LogicalDateOpt = Annotated[
 ]
 TimeoutOpt = Annotated[
     float, typer.Option("--timeout", help="Seconds one DAG file may take to load before it is reported.")
+]
+NoAutoRequirementsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-auto-requirements",
+        help="Install only the requirements given, not the providers each side's DAG files import.",
+    ),
 ]
 CacheDirOpt = Annotated[
     Path | None, typer.Option("--cache-dir", help="Where runtimes live.", show_default=False)
@@ -139,6 +146,7 @@ def run_verify(
     cache_dir: Path | None = None,
     fmt: Format = Format.text,
     output: Path | None = None,
+    auto_requirements: bool = True,
 ) -> int:
     """Verify and report; the exit code (also used by `airshift fix --verify`)."""
     from rich.console import Console
@@ -156,6 +164,7 @@ def run_verify(
         file_timeout=timeout,
         run=list(run or []),
         cache_dir=cache_dir,
+        auto_requirements=auto_requirements,
     )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with err.status("verify: preparing runtimes") as status:
@@ -218,6 +227,7 @@ def verify_command(
         ),
     ] = None,
     cache_dir: CacheDirOpt = None,
+    no_auto_requirements: NoAutoRequirementsOpt = False,
 ) -> None:
     """Load the original in the source Airflow and the migration in the target Airflow, and diff every DAG.
 
@@ -239,6 +249,7 @@ def verify_command(
         cache_dir=cache_dir,
         fmt=fmt,
         output=output,
+        auto_requirements=not no_auto_requirements,
     )
     raise typer.Exit(code)
 
@@ -252,6 +263,7 @@ def fix_and_verify(
     source_airflow: str | None,
     target_airflow: str | None,
     source_requirements: Path | None = None,
+    auto_requirements: bool = True,
 ) -> int:
     """`airshift fix --verify`: fix, then verify the result against the code as it was before the fix.
 
@@ -265,7 +277,12 @@ def fix_and_verify(
         raise AirshiftError(
             "--verify needs --source-airflow VERSION: the Airflow release the DAGs run on today"
         )
-    target_release = target_airflow or target or DEFAULT_TARGET
+    # Every name is checked before the fix writes anything: a name verify cannot install must not leave a
+    # rewritten folder behind and then fail.
+    if target is not None:
+        parse_target(target)
+    source_release = resolve_release(source_release)
+    target_release = resolve_release(target_airflow or target or DEFAULT_TARGET)
     folder = paths[0].resolve()
     with tempfile.TemporaryDirectory(prefix="airshift-original-") as tmp:
         if out is None:
@@ -281,5 +298,10 @@ def fix_and_verify(
             f"verifying {migrated} (Airflow {target_release}) against the original (Airflow {source_release})"
         )
         return run_verify(
-            original, migrated, source_release, target_release, source_requirements=source_requirements
+            original,
+            migrated,
+            source_release,
+            target_release,
+            source_requirements=source_requirements,
+            auto_requirements=auto_requirements,
         )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from airshift.upgrade.kubernetes import KubernetesConversion
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import MoveTable
 from airshift.upgrade.names import ImportTable
@@ -32,11 +33,16 @@ class Settings:
     today: str | None = None  # ISO date used where a rewrite needs "now" (days_ago); None: the real today
     subdag_factories: tuple[SubdagFactory, ...] = ()  # found by the project pre-pass
     adopt_new_defaults: bool = False  # do not write the source version's defaults into DAGs
+    # --path-map: (deploy folder, absolute local folder) pairs for absolute template_searchpath entries
+    path_map: tuple[tuple[str, str], ...] = ()
+    # --out: (absolute source folder, absolute output folder): absolute paths into the sources move along
+    relocate: tuple[tuple[str, str], ...] = ()
+    kubernetes: KubernetesConversion | None = None  # --convert python-to-kubernetes (opt-in)
 
     def key(self) -> str:
         return (
             f"{self.target}|{self.source}|{self.allow_unsafe}|{self.today}|{self.subdag_factories}|"
-            f"{self.adopt_new_defaults}"
+            f"{self.adopt_new_defaults}|{self.path_map}|{self.relocate}|{self.kubernetes}"
         )
 
 

@@ -91,3 +91,9 @@ def _templated_for(ctx: FileContext, qualified: str | None, last: str) -> Templa
                 tuple(dict.fromkeys(e for k in known for e in k.extensions)),
             )
     return _local_class(ctx, last)
+
+
+@cache
+def all_extensions() -> tuple[str, ...]:
+    """Every template_ext of every known operator: a string ending so may name a template file."""
+    return tuple(sorted({e for templated in _table().values() for e in templated.extensions}))

@@ -47,6 +47,7 @@ class VerifyOptions:
     run: Sequence[str] = ()  # DAG ids to `airflow dags test`, or ["all"]
     run_timeout: float = 600.0
     cache_dir: Path | None = None
+    auto_requirements: bool = True  # add the providers each side's DAG files import
 
 
 def side_requirements(side: Side, requirements_file: Path | None, default_file: str | None) -> list[str]:
@@ -67,6 +68,17 @@ def _check(side: Side, name: str) -> None:
     if not side.is_snapshot and not side.airflow:
         flag = "--source-airflow" if name == "ORIGINAL" else "--target-airflow"
         raise AirshiftError(f"give {flag} VERSION: the Airflow release to load {name} {side.path} in")
+
+
+def _add_imported_providers(side: Side, log: Log) -> None:
+    if side.is_snapshot or side.airflow is None:
+        return
+    from airshift.verify.requirements import auto_requirements
+
+    added = auto_requirements(side.path, side.airflow, side.requirements)
+    if added:
+        log(f"Airflow {side.airflow}: adding the providers {side.path.name} imports: {', '.join(added)}")
+        side.requirements = [*side.requirements, *added]
 
 
 def _runtime(side: Side, options: VerifyOptions, log: Log) -> Runtime | None:
@@ -99,6 +111,9 @@ def verify(options: VerifyOptions, log: Log = _no_log) -> VerifyResult:
     _check(options.original, "ORIGINAL")
     _check(options.migrated, "MIGRATED")
     started = time.monotonic()
+    if options.auto_requirements:
+        _add_imported_providers(options.original, log)
+        _add_imported_providers(options.migrated, log)
     # Runtimes one after the other (each build holds its own lock and uses both cores); loads side by side.
     source = _runtime(options.original, options, log)
     target = _runtime(options.migrated, options, log)

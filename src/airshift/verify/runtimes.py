@@ -37,6 +37,7 @@ from pathlib import Path
 
 from airshift.errors import AirshiftError
 from airshift.verify.interpreters import Interpreter, find_interpreter, python_minors_for
+from airshift.versions import ALIASES, resolve_release
 
 METADATA_FILE = "airshift-runtime.json"
 LOCK_FILE = "airshift-lock.txt"
@@ -44,17 +45,8 @@ FREEZE_FILE = "airshift-freeze.txt"
 # Bump when the way venvs are built changes, so stale cached venvs are rebuilt.
 RECIPE_VERSION = 1
 
-# Short version names users type, mapped to the release airshift pins.
-AIRFLOW_ALIASES: dict[str, str] = {
-    "1": "1.10.15",
-    "1.10": "1.10.15",
-    "2": "2.11.2",
-    "2.11": "2.11.2",
-    "3": "3.3.2",
-    "3.3": "3.3.2",
-    "latest": "3.3.2",
-}
-_FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+((a|b|rc)\d+)?$")
+# Short version names users type, mapped to the release airshift installs: one table with `fix`.
+AIRFLOW_ALIASES: dict[str, str] = ALIASES
 # Airflow's own distributions: always hard-pinned so extras can never move Airflow itself.
 _AIRFLOW_CORE_DISTS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
 # 1.10 needs pkg_resources (sqlalchemy_jsonfield); uv venvs have no setuptools and new ones dropped it.
@@ -108,16 +100,8 @@ class Runtime:
 
 
 def resolve_airflow_version(spec: str) -> str:
-    """`1.10` -> 1.10.15, `2`/`2.11` -> 2.11.2, `3`/`3.3` -> 3.3.2; full versions pass through."""
-    cleaned = spec.strip().lower().removeprefix("apache-airflow==").removeprefix("v")
-    if cleaned in AIRFLOW_ALIASES:
-        return AIRFLOW_ALIASES[cleaned]
-    if _FULL_VERSION.match(cleaned):
-        return cleaned
-    known = ", ".join(sorted(AIRFLOW_ALIASES))
-    raise AirshiftError(
-        f"Airflow version {spec!r} is not understood: use a full release such as 2.10.5, or one of {known}."
-    )
+    """`1.10` -> 1.10.15, `2`/`2.11` -> 2.11.2, `3.1` -> 3.1.8, `3`/`3.3` -> 3.3.2; full versions pass through."""
+    return resolve_release(spec)
 
 
 def pins_path(airflow_version: str, python_minor: str) -> Path | None:

@@ -12,6 +12,7 @@ from airshift.upgrade.rules.duplicate_ids import DuplicateIds
 from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.keyword_only import KeywordOnlyArguments
+from airshift.upgrade.rules.kubernetes_conversion import PythonToKubernetes
 from airshift.upgrade.rules.module_functions import ModuleFunctions
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
 from airshift.upgrade.rules.renamed_keywords import RenamedKeywords
@@ -41,4 +42,5 @@ RULES = (
     RenamedKeywords(),
     BehaviourChanges(),
     DuplicateIds(),
+    PythonToKubernetes(),  # opt-in: only with --convert python-to-kubernetes
 )

@@ -12,15 +12,17 @@ from __future__ import annotations
 import ast
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.pystrings import fstring_map, literal_pieces, quote_at, source_offset
-from airshift.upgrade.rules.calls import dag_calls, keyword
+from airshift.upgrade.rules.calls import dag_calls
 from airshift.upgrade.schedule import file_schedule
-from airshift.upgrade.template_fields import templated_for
+from airshift.upgrade.template_fields import all_extensions, templated_for
+from airshift.upgrade.template_paths import SearchPath, referenced_templates, relocated, searchpath
 from airshift.upgrade.templates import REMOVED_NAMES, Schedule, mentions_removed, rewrite_template
 from airshift.upgrade.versions import at_least
 from airshift.upgrade.walk import walk_instances
@@ -57,18 +59,37 @@ UNKNOWN_FIELD = RuleMeta(
     removed_in="3.0",
 )
 _MAX_TEMPLATE_FILE = 2 * 1024 * 1024
+_MAX_INCLUDE_DEPTH = 16
+_INCLUDES = re.compile(r"{%-?\s*(include|import|extends|from)\b")
+
+
+SEARCHPATH = RuleMeta(
+    code="AS604",
+    name="template-searchpath",
+    title="template_searchpath entries airshift cannot read; absolute paths into the sources under --out",
+    why="Template files in a folder airshift cannot see are neither checked nor rewritten (map deploy paths with "
+    "--path-map); with --out an absolute path into the sources would make the migrated DAG read the originals.",
+    category=Category.BEHAVIOUR,
+    fix=FixSafety.SAFE,
+)
 
 
 class TemplateVariables:
-    metas: tuple[RuleMeta, ...] = (TEMPLATE, TEMPLATE_FILE, UNKNOWN_FIELD)
+    metas: tuple[RuleMeta, ...] = (TEMPLATE, TEMPLATE_FILE, UNKNOWN_FIELD, SEARCHPATH)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, TEMPLATE.deprecated_from) or not mentions_removed(ctx.text):
+        if not at_least(ctx.target, TEMPLATE.deprecated_from):
             return
+        inline = mentions_removed(ctx.text)
+        relocating = bool(ctx.settings.relocate) and "template_searchpath" in ctx.text
+        if not (inline or relocating or _may_name_template_files(ctx)):
+            return  # no removed variable, no template file, no include, no path to move: nothing to do
         if not ctx.imports.imports_airflow():
             return
         schedule = file_schedule(ctx)
-        searchpath: list[Path] | None = None  # resolving folders costs system calls: only when needed
+        files = _TemplateFiles(self, ctx, schedule)
+        if relocating:
+            yield from files.relocations()
         seen: set[int] = set()
         for call in ctx.nodes.calls:
             if not call.keywords:
@@ -84,12 +105,16 @@ class TemplateVariables:
                     yield from self._inline_fstring(ctx, joined, schedule)
                 for string in self._strings(ctx, item.value):
                     seen.add(id(string))
-                    yield from self._inline(ctx, string, schedule)
-                    if templated.extensions and str(string.value).endswith(templated.extensions):
-                        if searchpath is None:
-                            searchpath = self._searchpath(ctx)
-                        yield from self._template_file(ctx, string, searchpath, schedule)
-        yield from self._unknown(ctx, seen)
+                    value = str(string.value)
+                    if inline:
+                        yield from self._inline(ctx, string, schedule)
+                    if templated.extensions and value.endswith(templated.extensions):
+                        yield from files.load(string, value)
+                    elif "{%" in value:
+                        for name in referenced_templates(value):  # {% include 'sql/common.sql' %}
+                            yield from files.load(string, name)
+        if inline:
+            yield from self._unknown(ctx, seen)
 
     # -- the strings of a templated argument ------------------------------------------------------
     def _strings(self, ctx: FileContext, node: ast.expr) -> Iterator[ast.Constant]:
@@ -237,45 +262,6 @@ class TemplateVariables:
         described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
         yield ctx.finding(TEMPLATE, string, f"template: {described}", edits=edits, category=category)
 
-    # -- template files -----------------------------------------------------------------------------
-    def _searchpath(self, ctx: FileContext) -> list[Path]:
-        base = Path(ctx.path).resolve().parent if ctx.path and ctx.path != "<string>" else Path.cwd()
-        folders = [base]
-        for call in dag_calls(ctx):
-            item = keyword(call, "template_searchpath")
-            if item is None:
-                continue
-            values = item.value.elts if isinstance(item.value, (ast.List, ast.Tuple)) else [item.value]
-            for value in values:
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    folders.append((base / value.value).resolve())
-        return folders
-
-    def _template_file(
-        self, ctx: FileContext, string: ast.Constant, searchpath: list[Path], schedule: Schedule | None
-    ) -> Iterator[Finding]:
-        name = str(string.value)
-        path = next((folder / name for folder in searchpath if (folder / name).is_file()), None)
-        if path is None:
-            return  # not found here: Airflow would not find it either, or it lives in a searchpath we cannot read
-        try:
-            if path.stat().st_size > _MAX_TEMPLATE_FILE:
-                return
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            yield ctx.finding(TEMPLATE_FILE, string, f"template file {name} cannot be read: {error}")
-            return
-        rewrite = rewrite_template(text, schedule, target=ctx.target, iso_datetimes=_iso(ctx))
-        category = ctx.category(TEMPLATE_FILE)
-        display = os.path.relpath(path)
-        for offset, message in rewrite.problems:
-            yield _file_finding(display, text, offset, f"{message}", category, None)
-        if rewrite.changes:
-            described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
-            first = rewrite.changes[0].offset
-            yield _file_finding(str(path), text, first, f"template file: {described}", category, rewrite.text)
-
     # -- strings outside known templated fields --------------------------------------------------
     def _unknown(self, ctx: FileContext, seen: set[int]) -> Iterator[Finding]:
         for node in ctx.nodes.templates:
@@ -294,6 +280,107 @@ class TemplateVariables:
                     "it fails on the target",
                     category=Category.BEHAVIOUR,
                 )
+
+
+class _TemplateFiles:
+    """The template files of one DAG file: found on its search path (computed once, when first needed),
+    read once each, followed through include/import/extends."""
+
+    def __init__(self, rule: TemplateVariables, ctx: FileContext, schedule: Schedule | None) -> None:
+        self.rule, self.ctx, self.schedule = rule, ctx, schedule
+        self._search: SearchPath | None = None
+        self.visited: set[Path] = set()
+        self.missing: set[str] = set()
+
+    def _searchpath(self) -> tuple[SearchPath, list[Finding]]:
+        if self._search is not None:
+            return self._search, []
+        self._search = searchpath(self.ctx, dag_calls(self.ctx))
+        problems = [
+            self.ctx.finding(SEARCHPATH, entry.node, f"template_searchpath entry {entry.problem}")
+            for entry in self._search.entries
+            if entry.problem is not None
+        ]
+        return self._search, problems
+
+    def relocations(self) -> Iterator[Finding]:
+        """With --out: absolute literal paths into the sources point into the output instead."""
+        search, problems = self._searchpath()
+        yield from problems
+        for entry in search.entries:
+            node = entry.node
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and entry.text):
+                continue
+            new = relocated(entry.text, self.ctx.settings.relocate)
+            if new is None or new == node.value:
+                continue
+            segment = self.ctx.segment(node)
+            quote = '"' if segment.startswith('"') else "'"
+            if quote in new or "\\" in new:
+                continue
+            start = self.ctx.start(node)
+            yield self.ctx.finding(
+                SEARCHPATH,
+                node,
+                f"template_searchpath {node.value} is in the sources: the migrated DAG reads the migrated "
+                f"templates in {new}",
+                edits=[Edit(start, start + len(segment), f"{quote}{new}{quote}")],
+            )
+
+    def load(self, node: ast.Constant, name: str) -> Iterator[Finding]:
+        search, problems = self._searchpath()
+        yield from problems
+        yield from self._file(node, name, search, depth=0)
+
+    def _file(self, node: ast.Constant, name: str, search: SearchPath, depth: int) -> Iterator[Finding]:
+        ctx = self.ctx
+        path = search.find(name)
+        if path is None:
+            if not search.complete and name not in self.missing:
+                self.missing.add(name)
+                yield ctx.finding(
+                    SEARCHPATH,
+                    node,
+                    f"template file {name} is not in the folders airshift can see; it may be under a "
+                    "template_searchpath entry reported here: not checked",
+                )
+            return  # else in no folder Airflow searches either: it fails there too (TemplateNotFound)
+        resolved = path.resolve()
+        if resolved in self.visited or depth > _MAX_INCLUDE_DEPTH:
+            return
+        self.visited.add(resolved)
+        try:
+            if path.stat().st_size > _MAX_TEMPLATE_FILE:
+                return
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            yield ctx.finding(TEMPLATE_FILE, node, f"template file {name} cannot be read: {error}")
+            return
+        if mentions_removed(text):
+            rewrite = rewrite_template(text, self.schedule, target=ctx.target, iso_datetimes=_iso(ctx))
+            category = ctx.category(TEMPLATE_FILE)
+            display = os.path.relpath(resolved)
+            for offset, message in rewrite.problems:
+                yield _file_finding(display, text, offset, f"{message}", category, None)
+            if rewrite.changes:
+                described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
+                first = rewrite.changes[0].offset
+                yield _file_finding(
+                    str(resolved), text, first, f"template file: {described}", category, rewrite.text
+                )
+        for child in referenced_templates(text):
+            yield from self._file(node, child, search, depth + 1)
+
+
+def _may_name_template_files(ctx: FileContext) -> bool:
+    """Could a string of this file name a template file or include one? (a cheap gate before any work)"""
+    extensions = all_extensions()
+    if "template_ext" in ctx.text:
+        return True
+    for value in ctx.nodes.strings:
+        if value.endswith(extensions) or ("{%" in value and _INCLUDES.search(value)):
+            return True
+    return False
 
 
 def _is_module_dict(ctx: FileContext, name: str) -> bool:

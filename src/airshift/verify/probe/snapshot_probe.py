@@ -50,6 +50,9 @@ _PRESETS = {
     "@annually": "0 0 1 1 *",
 }
 _MAX_TEXT = 20000
+# Markers for values whose text is release-specific (verify/diff.py reads the same strings).
+NOT_COMPARABLE = "not comparable across releases"
+OPAQUE = "<opaque "
 
 
 def _write(document):
@@ -137,10 +140,20 @@ def _plain(value, depth=0):
         return _plain(value.dump(), depth + 1)
     if type(value).__name__ == "Param" and hasattr(value, "value"):
         return _plain(getattr(value, "value", None), depth + 1)
+    to_dict = getattr(value, "to_dict", None)  # Kubernetes models and similar: compare their fields
+    if callable(to_dict) and not inspect.isclass(value):
+        try:
+            fields = to_dict()
+        except Exception:
+            fields = None
+        if isinstance(fields, dict):
+            return _plain(fields, depth + 1)
     text = str(value)
     if " at 0x" in text:
         return "<%s>" % type(value).__name__
-    return "<%s %s>" % (type(value).__name__, text[:500])
+    # Known only by its text, which may change with the release: the diff calls two different such
+    # texts not comparable rather than a mismatch.
+    return "%s%s %s>" % (OPAQUE, type(value).__name__, text[:500])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -318,15 +331,24 @@ def _context_110(task, logical, run_id):
     from airflow.models import DagRun, TaskInstance
 
     ti = TaskInstance(task, logical)
-    if _only_triggered(task.dag) and (task.dag.dag_id, run_id) not in _STORED_RUNS:
-        # 1.10 reads the run from the database while building the context: store the triggered run in
-        # the probe's throwaway database, once per DAG.
+    if (task.dag.dag_id, run_id) not in _STORED_RUNS:
+        # 1.10 reads the run from the database while building the context (without one, `{{ dag_run }}`
+        # is None): store the run the scheduler would have made (triggered for a DAG without a schedule)
+        # in the probe's throwaway database, once per DAG.
         from airflow.settings import Session
+        from airflow.utils import timezone
 
         session = Session()
         try:
             session.add(
-                DagRun(dag_id=task.dag.dag_id, run_id=run_id, execution_date=logical, external_trigger=True)
+                DagRun(
+                    dag_id=task.dag.dag_id,
+                    run_id=run_id,
+                    execution_date=logical,
+                    start_date=timezone.utcnow(),
+                    state="running",
+                    external_trigger=_only_triggered(task.dag),
+                )
             )
             session.commit()
         finally:
@@ -556,6 +578,7 @@ def _render_task(task, run, run_id):
         jinja_env = _template_env(task)
     except Exception as error:
         return {}, {"*": "%s: %s" % (type(error).__name__, _first_line(error))}
+    object_texts = _object_texts(context)
     for field in getattr(task, "template_fields", ()) or ():
         try:
             content = getattr(task, field)
@@ -564,10 +587,95 @@ def _render_task(task, run, run_id):
             continue
         try:
             value = task.render_template(content, context, jinja_env)
-            rendered[field] = _plain(value)
+            rendered[field] = _plain(_fold_reprs(value, context, object_texts))
         except Exception as error:
             errors[field] = "%s: %s" % (type(error).__name__, _first_line(error))
     return rendered, errors
+
+
+# Context objects whose text (str/repr) changed between releases, pictured by the fields they stand for.
+_OBJECT_FIELDS = {
+    "dag_run": ("dag_id", "run_id", "logical_date"),
+    "ti": ("dag_id", "task_id"),
+    "task_instance": ("dag_id", "task_id"),
+    "task": ("task_id",),
+    "dag": ("dag_id",),
+}
+_PLAIN_TYPES = (
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    dict,
+    list,
+    tuple,
+)
+
+
+def _field_of(obj, name):
+    try:
+        if name == "logical_date":
+            value = getattr(obj, "logical_date", None)
+            if value is None:
+                value = getattr(obj, "execution_date", None)
+            return _iso(value) if value is not None else None
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
+_SAME_OBJECT = {"task_instance": "ti"}  # two context keys for one object: one name in the picture
+
+
+def _object_picture(key, obj):
+    """The same text on every release for a context object printed whole: its identifying fields, or a
+    marker saying it cannot be compared (the diff reports such a field, never as a mismatch)."""
+    names = _OBJECT_FIELDS.get(key)
+    key = _SAME_OBJECT.get(key, key)
+    if names is None:
+        return "<%s: %s>" % (key, NOT_COMPARABLE)
+    return "<%s %s>" % (key, " ".join("%s=%s" % (name, _field_of(obj, name)) for name in names))
+
+
+def _object_texts(context):
+    """(text, picture) of every context object that may be printed whole, longest text first: one
+    object's text can hold another's (a 3.x task instance's text holds its task's)."""
+    found = []
+    for key in sorted(context.keys()):
+        obj = context[key]
+        if obj is None or isinstance(obj, _PLAIN_TYPES) or inspect.ismodule(obj) or inspect.isroutine(obj):
+            continue
+        try:
+            texts = set([str(obj), repr(obj)])
+        except Exception:
+            continue
+        for text in texts:
+            # Only objects printed as objects: a mapping or a value printed whole is compared as it is.
+            if len(text) >= 6 and (key in _OBJECT_FIELDS or text.startswith("<")):
+                found.append((text, key, obj))
+    found.sort(key=lambda item: (-len(item[0]), item[1]))
+    return found
+
+
+def _fold_reprs(value, context, texts=None):
+    """Replace the text of context objects (a run, a task instance) inside rendered strings by a picture
+    of their fields: their repr changed between releases while what they stand for did not."""
+    if texts is None:
+        texts = _object_texts(context)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fold_reprs(v, context, texts) for v in value)
+    if isinstance(value, dict):
+        return dict((k, _fold_reprs(v, context, texts)) for k, v in value.items())
+    if not isinstance(value, str):
+        return value
+    for text, key, obj in texts:
+        if text in value:
+            value = value.replace(text, _object_picture(key, obj))
+    return value
 
 
 def _first_line(error):

@@ -9,6 +9,6 @@ SELECT
 FROM `acme-retail.staging.pos_transactions`
 WHERE _PARTITIONDATE = '{{ ds }}'
   -- late-arriving rows are loaded with the following day's partition
-  OR (_PARTITIONDATE = '{{ macros.ds_add(ds, 1) }}' AND event_ts < TIMESTAMP('{{ next_ds }}'))
+  OR (_PARTITIONDATE = '{{ macros.ds_add(ds, 1) }}' AND event_ts < TIMESTAMP('{{ data_interval_end | ds }}'))
 GROUP BY store_id
--- loaded at {{ execution_date }}, previous partition {{ prev_ds_nodash }}
+-- loaded at {{ logical_date | ts }}, previous partition {{ macros.ds_format(macros.ds_add(ds, -1), '%Y-%m-%d', '%Y%m%d') }}

@@ -1,0 +1,1 @@
+export DAY="{{ ds }}" STARTED="{{ execution_date }}" TOMORROW="{{ tomorrow_ds }}"

@@ -1,0 +1,3 @@
+{% include 'scripts/common.sh' %}
+{% from 'scripts/macros.j2' import stamp with context %}
+echo "done {{ stamp() }}"

@@ -1,0 +1,1 @@
+-- window {{ prev_ds }} .. {{ tomorrow_ds }}

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "{{ ds }} {{ next_execution_date }} {{ yesterday_ds }}"
