@@ -353,7 +353,8 @@ class ApiV1Client(StableApiClient):
         )
         if data is None:
             return None
-        schedule = data.get("timetable_description") or _schedule_text(data.get("schedule_interval"))
+        # The schedule itself (cron text or interval), comparable with 3.x's timetable summary.
+        schedule = _schedule_text(data.get("schedule_interval"))
         return DagInfo(
             dag_id=dag_id,
             is_paused=bool(data.get("is_paused")),
