@@ -12,7 +12,7 @@ same-version only.
     python benchmarks/cutover_bench.py --dags 50 --parallelism 4
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and builds/uses the cached Airflow runtimes.
-Each DAG has three finished daily runs on the old side (made with Airflow's own models), which the
+Each DAG has four finished daily runs on the old side (made with Airflow's own models), which the
 switch copies.
 """
 
@@ -138,7 +138,8 @@ def main() -> None:
         print(f"setting up {args.dags} DAGs on Airflow 2.11.2 and 3.3.2 ...", flush=True)
         old = stack.enter_context(airflow2_webserver(root / "old", dags=dag_file(2, args.dags, start)))
         new = stack.enter_context(airflow3_target(root / "new", dags=dag_file(3, args.dags, start)))
-        dates = [(start + dt.timedelta(days=i)).isoformat() for i in range(3)]
+        # Runs up to the interval that ended at midnight: current, so no scheduler creates one during the bench.
+        dates = [(start + dt.timedelta(days=i)).isoformat() for i in range(4)]
         filled = subprocess.run([str(old.env.runtime.python), "-c", _FILL, json.dumps(dates)],
                                 env=old.env.env(), cwd=old.env.home, capture_output=True, text=True, check=False)  # fmt: skip
         assert filled.returncode == 0, filled.stderr[-2000:]
@@ -149,6 +150,13 @@ def main() -> None:
         processor = subprocess.Popen([str(new.env.runtime.bin_dir / "airflow"), "dag-processor"], env=new.env.env(),
                                      cwd=new.env.home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         stack.callback(stop_process_group, processor)
+        # The old side's scheduler re-parses the DAGs (its next runs are recomputed after a rollback).
+        old.env.extra_env.update({"AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+                                  "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10"})  # fmt: skip
+        old_log = (root / "scheduler.log").open("wb")
+        scheduler = subprocess.Popen([str(old.env.runtime.bin_dir / "airflow"), "scheduler"], env=old.env.env(),
+                                     cwd=old.env.home, stdout=old_log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        stack.callback(stop_process_group, scheduler)
         (root / "old-db.url").write_text(old.db_url)
         (root / "new-db.url").write_text(new.db_url)
         plan = root / "cutover.toml"

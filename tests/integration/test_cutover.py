@@ -27,6 +27,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ SPECS = [
     Spec("once", '"@once"', True, None),
     Spec("manual_only", "None", False, None),
     Spec("paused_cron", '"* * * * *"', True, MINUTE, paused=True),
-    Spec("inflight", '"* * * * *"', False, MINUTE, sleep=20),
+    Spec("inflight", '"* * * * *"', False, MINUTE, sleep=12),
     Spec("extra_cron", '"* * * * *"', False, MINUTE),
     Spec("outside_wave", '"* * * * *"', False, MINUTE, in_wave=False),
 ]
@@ -167,8 +168,15 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
     now = dt.datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - 3 * MINUTE
     with ExitStack() as stack:
-        old = stack.enter_context(airflow2_webserver(root / "old", dags=dag_file(2, start)))
-        new = stack.enter_context(airflow3_target(root / "new", dags=dag_file(3, start)))
+        # Both sides are set up at once (each is mostly waiting on its own subprocesses).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            old_future = pool.submit(
+                stack.enter_context, airflow2_webserver(root / "old", dags=dag_file(2, start))
+            )
+            new_future = pool.submit(
+                stack.enter_context, airflow3_target(root / "new", dags=dag_file(3, start))
+            )
+        old, new = old_future.result(), new_future.result()
         _env_for_scheduling(old.env, 2)
         _env_for_scheduling(new.env, 3)
         stack.enter_context(background(old.env, "scheduler"))
@@ -283,15 +291,16 @@ def distinct_automated(runs: list[Run], dag_id: str) -> list[Run]:
 
 
 def paused_windows(journal_path: Path, dag_id: str) -> list[tuple[dt.datetime, dt.datetime]]:
-    """When the DAG was paused on both sides: from a switch's pause on one side to its unpause on the
-    other (journal step times)."""
+    """When neither side could schedule the DAG: from a switch's pause on one side until the other side
+    had recomputed its next run after the copy (journal step times)."""
     with open_journal(journal_path) as journal:
         steps = journal.steps(dag_id)
     windows, opened = [], None
     for step in steps:
         if step.step == "paused_from" and step.status == "ok":
             opened = step.at
-        if step.step in ("unpaused_to", "returned") and opened is not None:
+        # Until the joining side has recomputed the next run (confirmed), neither side can schedule it.
+        if step.step in ("confirmed", "returned") and opened is not None:
             windows.append((opened, step.at))
             opened = None
     return windows
@@ -431,8 +440,8 @@ def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> N
             assert flags["new"][spec.dag_id] is spec.paused, spec.dag_id
     assert flags["old"]["outside_wave"] is False and flags["new"]["outside_wave"] is True
 
-    # The new side schedules across a few ticks; the in-flight run finished on the old side.
-    sleep_until_ticks(3)
+    # The new side schedules across a few ticks.
+    sleep_until_ticks(2)
     runs = read_runs(estate)
     new_runs = [r for r in runs if r.side == "new" and r.dag_id == "cron_nocatchup" and r.run_type == "scheduled"
                 and not any(o.side == "old" and o.run_id == r.run_id for o in runs)]  # fmt: skip
