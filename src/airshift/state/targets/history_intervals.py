@@ -21,7 +21,7 @@ from croniter import croniter
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from airshift.state.db_source import MetadataDB
+from airshift.state.sources.db import MetadataDB
 
 # The presets of Airflow 1.10 / 2.x as cron expressions (airflow.utils.dates.cron_presets).
 PRESETS = {
@@ -71,6 +71,20 @@ def interval_end(schedule: Schedule, start: dt.datetime) -> dt.datetime | None:
         return None
     following: dt.datetime = croniter(expression, start).get_next(dt.datetime)
     return following
+
+
+def interval_start(schedule: Schedule, end: dt.datetime) -> dt.datetime | None:
+    """The start of the interval that ends at `end` (UTC), or None when the schedule cannot say."""
+    if schedule in _EXACT:
+        return None
+    if isinstance(schedule, (dt.timedelta, relativedelta)):
+        return end - schedule
+    assert isinstance(schedule, str)
+    expression = PRESETS.get(schedule, schedule)
+    if not croniter.is_valid(expression):
+        return None
+    previous: dt.datetime = croniter(expression, end).get_prev(dt.datetime)
+    return previous
 
 
 class MissingIntervals:
