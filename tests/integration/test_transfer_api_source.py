@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 from airshift.cli import app
 from airshift.errors import AirshiftError
-from airshift.state.api_source import open_source, read_api_state
 from airshift.state.credentials import ApiAuth
 from airshift.state.secret import Secret
+from airshift.state.sources.api import open_source, read_api_state
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
 from tests.state.airflow3_target import Target, airflow3_target
 from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, fill_211

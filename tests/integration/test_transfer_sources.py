@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from airshift.errors import AirshiftError
-from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor, load_decryptor
-from airshift.state.file_source import read_export_files
-from airshift.state.history import count_history
 from airshift.state.model import ALL_KINDS, SourceState
+from airshift.state.sources.db import MetadataDB, read_state
+from airshift.state.sources.files import read_export_files
+from airshift.state.targets.history import count_history
 from tests.state import shared_sources as shared
 from tests.state.airflow_envs import AirflowEnv
 from tests.state.source_fixtures import CONNECTIONS, PAUSED, POOLS, VARIABLES, new_key

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from airshift.errors import AirshiftError
-from airshift.state.api_source import detect, is_api_url, is_masked, masked_keys, source_base_url
 from airshift.state.credentials import resolve_auth
+from airshift.state.sources.api import detect, is_api_url, is_masked, masked_keys, source_base_url
 from tests.state.airflow_envs import free_port
 
 

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from airshift.state.api_v1 import _safe_reason, _version_tuple
+from airshift.state.targets.api_v1 import _safe_reason, _version_tuple
 
 
 def test_reason_blanks_values_as_sent_quoted_and_json_escaped() -> None:

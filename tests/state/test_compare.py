@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from airshift.state.api_target import HIDDEN, compare
 from airshift.state.model import Connection, PausedState, Pool, Variable
 from airshift.state.secret import Secret
+from airshift.state.targets.api import HIDDEN, compare
 
 
 def test_variable_values_and_redacted_json() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from airshift.errors import AirshiftError
-from airshift.state.file_source import read_export_files
+from airshift.state.sources.files import read_export_files
 
 
 def _write(folder: Path, name: str, data: object) -> Path:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from airshift.state.history_intervals import interval_end, parse_schedule
+from airshift.state.targets.history_intervals import interval_end, parse_schedule
 
 UTC = dt.timezone.utc
 START = dt.datetime(2024, 1, 31, 0, 0, tzinfo=UTC)

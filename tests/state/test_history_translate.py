@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from airshift.errors import AirshiftError
-from airshift.state.history_translate import (
+from airshift.state.targets.history_translate import (
     conf_json,
     translate_run,
     translate_run_airflow2,

@@ -12,17 +12,17 @@ from rich.console import Console
 from rich.table import Table
 
 from airshift.errors import AirshiftError
-from airshift.state.api_source import is_api_url
-from airshift.state.api_target import ApiTarget, OnConflict
 from airshift.state.credentials import connect_target, resolve_auth
-from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, parse_db_url
 from airshift.state.fernet import load_decryptor
-from airshift.state.history import HistoryCopy, count_history
 from airshift.state.ledger import Ledger
 from airshift.state.model import ALL_KINDS, Kind, SourceState
 from airshift.state.plan import Plan
-from airshift.state.sources import is_db_url, read_source
+from airshift.state.sources.api import is_api_url
+from airshift.state.sources.db import MetadataDB
+from airshift.state.sources.read import is_db_url, read_source
+from airshift.state.targets.api import ApiTarget, OnConflict
+from airshift.state.targets.history import HistoryCopy, count_history
 
 console = Console()
 DEFAULT_LEDGER = Path(".airshift") / "transfer-ledger.sqlite"

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from airshift.errors import AirshiftError
-from airshift.state.api_target import TargetApi, V2BulkTarget
-from airshift.state.api_v1 import ApiV1Target, airflow2_version
-from airshift.state.api_v2 import ApiV2Client
 from airshift.state.secret import Secret
+from airshift.state.targets.api import TargetApi, V2BulkTarget
+from airshift.state.targets.api_v1 import ApiV1Target, airflow2_version
+from airshift.state.targets.api_v2 import ApiV2Client
 
 Side = Literal["to", "from"]
 PASSWORD_ENV = "AIRSHIFT_TO_PASSWORD"

@@ -41,17 +41,17 @@ from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.sql import Select
 
 from airshift.errors import AirshiftError
-from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, open_engine
-from airshift.state.history_intervals import MissingIntervals
-from airshift.state.history_translate import (
+from airshift.state.ledger import Ledger
+from airshift.state.sources.db import MetadataDB
+from airshift.state.targets.history_intervals import MissingIntervals
+from airshift.state.targets.history_translate import (
     translate_run,
     translate_run_airflow2,
     translate_ti,
     translate_ti_airflow2,
     utc,
 )
-from airshift.state.ledger import Ledger
 
 FINISHED = ("success", "failed")
 _NATURAL_KEYS = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from airshift.errors import AirshiftError
-from airshift.state.api_source import is_api_url, open_source, read_api_state
 from airshift.state.credentials import ApiAuth
-from airshift.state.db_source import MetadataDB, read_state
 from airshift.state.dburl import parse_db_url
 from airshift.state.fernet import Decryptor
-from airshift.state.file_source import read_export_files
 from airshift.state.model import Kind, SourceState
+from airshift.state.sources.api import is_api_url, open_source, read_api_state
+from airshift.state.sources.db import MetadataDB, read_state
+from airshift.state.sources.files import read_export_files
 
 _DB_SCHEMES = ("sqlite", "postgres", "mysql", "mariadb")
 

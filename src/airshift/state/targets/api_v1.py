@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 
 from airshift.errors import AirshiftError
-from airshift.state.api_target import HIDDEN, request_body
-from airshift.state.api_v2 import first_line, get_version, normalize_base_url, tls_verify
 from airshift.state.model import Connection, Pool, StateObject, Variable
 from airshift.state.plan import PlanItem
 from airshift.state.secret import MASK, Secret
+from airshift.state.targets.api import HIDDEN, request_body
+from airshift.state.targets.api_v2 import first_line, get_version, normalize_base_url, tls_verify
 
 PAGE = 100
 _SINGULAR = {"variables": "variable", "connections": "connection", "pools": "pool"}

@@ -28,10 +28,10 @@ from typing import Any, Literal
 import httpx
 
 from airshift.errors import AirshiftError
-from airshift.state.api_v2 import first_line, get_version, normalize_base_url, request_jwt, tls_verify
 from airshift.state.credentials import ApiAuth
 from airshift.state.model import Connection, Kind, PausedState, Pool, SourceState, Variable
 from airshift.state.secret import MASK, Secret
+from airshift.state.targets.api_v2 import first_line, get_version, normalize_base_url, request_jwt, tls_verify
 
 Api = Literal["v1", "v2"]
 PAGE = 100

@@ -21,7 +21,7 @@ from croniter import croniter
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from airshift.state.db_source import MetadataDB
+from airshift.state.sources.db import MetadataDB
 
 # The presets of Airflow 1.10 / 2.x as cron expressions (airflow.utils.dates.cron_presets).
 PRESETS = {

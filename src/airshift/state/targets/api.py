@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from typing import Any, Final, Literal, Protocol
 
 from airshift.errors import AirshiftError
-from airshift.state.api_v2 import ApiV2Client, safe_bulk_error
 from airshift.state.ledger import Ledger
 from airshift.state.model import Connection, Kind, PausedState, Pool, SourceState, StateObject, Variable
 from airshift.state.plan import Plan, PlanItem
 from airshift.state.secret import MASK
+from airshift.state.targets.api_v2 import ApiV2Client, safe_bulk_error
 
 OnConflict = Literal["skip", "overwrite", "fail"]
 BATCH = 100
