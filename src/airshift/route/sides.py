@@ -8,33 +8,29 @@ reads the owner's JSON whole so a caller speaking the owner's API gets it back u
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airshift.errors import AirshiftError
 from airshift.route.dates import iso_offset, read_optional
 from airshift.route.model import DuplicateRun, RouteError, RunInfo, SideName, TriggerRequest
 
-
-class RestClient(Protocol):
-    """What the router uses of `airshift.cutover.airflow_rest.AirflowClient`."""
-
-    flavour: str
-    name: str
-
-    def request(
-        self, method: str, path: str, what: str, *, ok_missing: bool = False, **kwargs: Any
-    ) -> Any: ...
+if TYPE_CHECKING:
+    from airshift.cutover.airflow_rest import AirflowClient as RestClient
 
 
 def _status(error: Exception) -> int:
     return int(getattr(error, "status", 0) or 0)
 
 
-def _reason(error: Exception, client: RestClient) -> str:
+def _reason(error: Exception, client: RestClient | None) -> str:
     """The owner's reason without the server's name or address (callers need not learn those)."""
     text = str(error)
+    if client is None:
+        return "connection or login failed" if text else ""
     _, found, tail = text.partition(f"from {client.name}")
     reason = tail.lstrip(": ").strip() if found else ""
     return reason[:300]
@@ -45,11 +41,34 @@ def _path(part: str) -> str:
 
 
 class Side:
-    """One Airflow behind the router."""
+    """One Airflow behind the router. The connection is made on first use and again after a failed
+    attempt, so the router starts (and serves the other side) while one Airflow is down."""
 
-    def __init__(self, name: SideName, client: RestClient) -> None:
+    def __init__(self, name: SideName, connect: Callable[[], RestClient]) -> None:
         self.name = name
-        self.client = client
+        self._connect = connect
+        self._client: RestClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> RestClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = self._connect()
+                except AirshiftError as error:
+                    raise RouteError(
+                        "owner_down",
+                        f"the {self.name} Airflow cannot be reached: {_reason(error, None) or 'connection failed'}",
+                    ) from None
+            return self._client
+
+    def connected(self) -> RestClient | None:
+        """The client if a connection was made or can be made now, else None (for the status page)."""
+        try:
+            return self.client
+        except RouteError:
+            return None
 
     @property
     def api(self) -> str:
