@@ -72,7 +72,9 @@ def auth(tmp_path: Path, oidc: OidcCheck) -> Authenticator:
     hashed = bcrypt.hashpw(b"s3cret-pass", bcrypt.gensalt(rounds=4)).decode().replace("$2b$", "$2y$")
     users.write_text(f"alice:{hashed}\n")
     return Authenticator(
-        tokens=WatchedFile(tokens, parse_tokens), passwords=PasswordCheck(WatchedFile(users, parse_htpasswd)), oidc=oidc
+        tokens=WatchedFile(tokens, parse_tokens),
+        passwords=PasswordCheck(WatchedFile(users, parse_htpasswd)),
+        oidc=oidc,
     )
 
 
@@ -86,7 +88,16 @@ def test_token_basic_and_oidc_callers(auth: Authenticator, key: rsa.RSAPrivateKe
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer wrong-token-0123456789", "Digest x", "Basic !!!", basic("alice", "wrong"), basic("bob", "x")],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer wrong-token-0123456789",
+        "Digest x",
+        "Basic !!!",
+        basic("alice", "wrong"),
+        basic("bob", "x"),
+    ],
 )
 def test_refusals(auth: Authenticator, header: str | None) -> None:
     with pytest.raises(AuthFailure) as caught:
@@ -111,7 +122,11 @@ def test_oidc_claims_are_checked(auth: Authenticator, key: rsa.RSAPrivateKey) ->
 
 def test_pem_public_key_file_verifies_tokens_without_kid(tmp_path: Path, key: rsa.RSAPrivateKey) -> None:
     pem = tmp_path / "key.pem"
-    pem.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    pem.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     check = OidcCheck(WatchedFile(pem, parse_keys), [AUDIENCE])
     assert check.verify(id_token(key, kid=None)) == "push@p.iam.gserviceaccount.com"
 

@@ -43,7 +43,9 @@ def test_plain_text_data_is_the_dag_id_as_in_composer_samples() -> None:
 
 
 def test_logical_date_attribute_must_carry_an_offset() -> None:
-    request = pubsub.parse_push(envelope(None, {"dag_id": "etl", "logical_date": "2026-01-01T00:00:00+00:00"}), now=NOW)
+    request = pubsub.parse_push(
+        envelope(None, {"dag_id": "etl", "logical_date": "2026-01-01T00:00:00+00:00"}), now=NOW
+    )
     assert request.logical_date == datetime(2026, 1, 1, tzinfo=UTC)
     with pytest.raises(RouteError):
         pubsub.parse_push(envelope(None, {"dag_id": "etl", "logical_date": "2026-01-01T00:00:00"}), now=NOW)

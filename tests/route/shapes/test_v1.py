@@ -44,7 +44,10 @@ def test_differing_dates_are_refused_with_2x_title() -> None:
 
 
 def test_naive_dates_are_refused_as_2x_does() -> None:
-    assert refused({"logical_date": "2026-01-01T00:00:00"}).message == "{'logical_date': ['Naive datetime is disallowed']}"
+    assert (
+        refused({"logical_date": "2026-01-01T00:00:00"}).message
+        == "{'logical_date': ['Naive datetime is disallowed']}"
+    )
 
 
 @pytest.mark.parametrize("key", ["state", "dag_id", "run_type", "replace_microseconds"])
@@ -55,7 +58,9 @@ def test_read_only_and_unknown_fields_are_refused(key: str) -> None:
 
 def test_data_interval_needs_both_ends() -> None:
     assert refused({"data_interval_start": "2026-01-01T00:00:00Z"}).kind == "bad_request"
-    request = parse({"data_interval_start": "2026-01-01T00:00:00Z", "data_interval_end": "2026-01-02T00:00:00Z"})
+    request = parse(
+        {"data_interval_start": "2026-01-01T00:00:00Z", "data_interval_end": "2026-01-02T00:00:00Z"}
+    )
     assert request.data_interval == (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
 
 
@@ -66,9 +71,20 @@ def test_conf_must_be_an_object_and_note_a_string() -> None:
 
 
 def test_dag_run_from_an_airflow3_run_has_2x_fields() -> None:
-    run = RunInfo("etl", "r", "queued", "new", run_type="manual", logical_date=datetime(2026, 1, 1, tzinfo=UTC), conf={"a": 1})
+    run = RunInfo(
+        "etl",
+        "r",
+        "queued",
+        "new",
+        run_type="manual",
+        logical_date=datetime(2026, 1, 1, tzinfo=UTC),
+        conf={"a": 1},
+    )
     body = v1.created(run).body
-    assert body["dag_run_id"] == "r" and body["execution_date"] == body["logical_date"] == "2026-01-01T00:00:00+00:00"
+    assert (
+        body["dag_run_id"] == "r"
+        and body["execution_date"] == body["logical_date"] == "2026-01-01T00:00:00+00:00"
+    )
     assert set(body) == {
         "conf", "dag_id", "dag_run_id", "data_interval_end", "data_interval_start", "end_date", "execution_date",
         "external_trigger", "last_scheduling_decision", "logical_date", "note", "run_type", "start_date", "state",
