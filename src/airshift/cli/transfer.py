@@ -5,24 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from airshift.errors import AirshiftError
-from airshift.state.credentials import connect_target, resolve_auth
-from airshift.state.dburl import display, parse_db_url
-from airshift.state.fernet import load_decryptor
-from airshift.state.ledger import Ledger
-from airshift.state.model import ALL_KINDS, Kind, SourceState
-from airshift.state.plan import Plan
-from airshift.state.sources.api import is_api_url
-from airshift.state.sources.db import MetadataDB
-from airshift.state.sources.read import is_db_url, read_source
-from airshift.state.targets.api import ApiTarget, OnConflict
-from airshift.state.targets.history import HistoryCopy, count_history
+from airshift.state.model import ALL_KINDS, Kind
+
+if TYPE_CHECKING:
+    from airshift.state.plan import Plan
+    from airshift.state.transfer import TransferResult
 
 console = Console()
 DEFAULT_LEDGER = Path(".airshift") / "transfer-ledger.sqlite"
@@ -53,6 +46,8 @@ def parse_kinds(raw: str | None, has_api: bool, has_db: bool) -> tuple[tuple[Kin
 
 
 def render_plan(plan: Plan, dry_run: bool) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{'plan (dry run)' if dry_run else 'transfer'} -> {plan.target}", show_lines=False)
     for column in ("kind", "id", "action", "why"):
         table.add_column(column)
@@ -147,121 +142,76 @@ def transfer(
     ] = DEFAULT_LEDGER,
 ) -> None:
     """Copy variables, connections, pools, paused state and run history into a new Airflow 3."""
+    from airshift.state.credentials import resolve_auth
+    from airshift.state.fernet import load_decryptor
+    from airshift.state.sources.api import is_api_url
+    from airshift.state.transfer import TargetCredentials, TransferRequest, run_transfer
+
     kinds, history = parse_kinds(what, to is not None, to_db is not None)
     if not kinds and not history:
         raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
     from_auth = None
     if any(is_api_url(spec) for spec in from_):
-        if history:
-            raise AirshiftError(
-                "run history is not read over the REST API (not supported: the copy reads and translates the "
-                "metadata tables); give the source's metadata database URL as --from for --what history"
+        if not history:
+            from_auth = resolve_auth(
+                "from", from_user, from_password_file, from_token_file, from_ca_file, required=False
             )
-        from_auth = resolve_auth(
-            "from", from_user, from_password_file, from_token_file, from_ca_file, required=False
-        )
     elif from_user or from_password_file or from_token_file or from_ca_file:
         raise AirshiftError(
             "--from-user/-password-file/-token-file/-ca-file are for an API source (--from URL)"
         )
-    decryptor = load_decryptor(from_fernet_key_file)
-    # A dry run only reads the ledger when one exists: it must not leave files behind.
-    ledger = Ledger(ledger_path) if (not dry_run or ledger_path.exists()) else None
-    try:
-        if kinds and to is not None:
-            state = read_source(
-                from_, kinds, dags, decryptor, from_db_password_file, from_auth, allow_missing_passwords
-            )
-            _transfer_objects(state, kinds, to, on_conflict.value, dry_run, ledger, credentials=(
-                to_user, to_password_file, to_token_file, to_ca_file))  # fmt: skip
-        if history and to_db is not None:
-            _transfer_history(
-                from_,
-                from_db_password_file,
-                to_db,
-                to_db_password_file,
-                dags,
-                since,
-                dry_run,
-                ledger,
-                batch_size,
-            )
-    finally:
-        if ledger is not None:
-            ledger.close()
+    request = TransferRequest(
+        sources=tuple(from_),
+        kinds=kinds,
+        history=history,
+        to=to,
+        to_credentials=TargetCredentials(to_user, to_password_file, to_token_file, to_ca_file),
+        to_db=to_db,
+        to_db_password_file=to_db_password_file,
+        from_db_password_file=from_db_password_file,
+        from_auth=from_auth,
+        decryptor=load_decryptor(from_fernet_key_file),
+        allow_missing_passwords=allow_missing_passwords,
+        dag_glob=dags,
+        since=since,
+        on_conflict=on_conflict.value,
+        dry_run=dry_run,
+        ledger_path=ledger_path,
+        batch_size=batch_size,
+    )
+    with console.status("transferring") as status:
+        result = run_transfer(
+            request,
+            progress=lambda stream, count: status.update(f"copying {stream}: {count} rows read"),
+            on_plan=lambda plan: render_plan(plan, dry_run),
+        )
+    _report(result, dry_run)
 
 
-def _transfer_objects(
-    state: SourceState,
-    kinds: tuple[Kind, ...],
-    to: str,
-    on_conflict: OnConflict,
-    dry_run: bool,
-    ledger: Ledger | None,
-    credentials: tuple[str | None, Path | None, Path | None, Path | None],
-) -> None:
-    client = connect_target(to, *credentials)
-    try:
-        target = ApiTarget(client, ledger)
-        plan = target.plan(state, kinds, on_conflict)
-        plan.notes.insert(0, f"target: {client.description} at {client.base_url}")
-        render_plan(plan, dry_run)
-        if dry_run:
-            return
-        written = target.apply(plan)
-        total = sum(written.values())
+def _report(result: TransferResult, dry_run: bool) -> None:
+    if result.plan is not None and not dry_run:
+        total = sum(result.written.values())
         console.print(
             f"[green]done[/]: wrote {total} object(s)"
-            + (f" ({', '.join(f'{n} {k}' for k, n in written.items())})" if written else ""),
+            + (f" ({', '.join(f'{n} {k}' for k, n in result.written.items())})" if result.written else ""),
             highlight=False,
         )
-    finally:
-        client.close()
-
-
-def _transfer_history(
-    from_: list[str],
-    from_db_password_file: Path | None,
-    to_db: str,
-    to_db_password_file: Path | None,
-    dags: str | None,
-    since: datetime | None,
-    dry_run: bool,
-    ledger: Ledger | None,
-    batch_size: int,
-) -> None:
-    databases = [spec for spec in from_ if is_db_url(spec)]
-    if len(databases) != 1 or len(from_) != 1:
-        raise AirshiftError("run history needs one source metadata database URL as --from")
-    source = MetadataDB(
-        parse_db_url(databases[0], "source", from_db_password_file, "AIRSHIFT_FROM_DB_PASSWORD")
-    )
-    target_url = parse_db_url(to_db, "target", to_db_password_file, "AIRSHIFT_TO_DB_PASSWORD")
-    try:
-        if dry_run:
-            counts = count_history(source, dags, since)
-            console.print(
-                f"history (dry run): would copy up to {counts[0]} finished dag run(s) and {counts[1]} task "
-                f"instance(s) into {display(target_url)}; rows already there are left as they are",
-                highlight=False,
-            )
-            return
-        copier = HistoryCopy(source, target_url, ledger, dag_glob=dags, since=since, batch=batch_size)
-        try:
-            with console.status("copying run history") as status:
-                copier.progress = lambda stream, count: status.update(f"copying {stream}: {count} rows read")
-                result = copier.run()
-        finally:
-            copier.close()
-    finally:
-        source.close()
-    console.print(
-        f"[green]history done[/]: {result.runs_written} of {result.runs_read} dag run(s) and "
-        f"{result.tis_written} of {result.tis_read} task instance(s) written (the rest were already there)",
-        highlight=False,
-    )
-    for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+    if result.history_counts is not None:
+        runs, tis = result.history_counts
+        console.print(
+            f"history (dry run): would copy up to {runs} finished dag run(s) and {tis} task "
+            f"instance(s) into {result.history_target}; rows already there are left as they are",
+            highlight=False,
+        )
+    history = result.history
+    if history is not None:
+        console.print(
+            f"[green]history done[/]: {history.runs_written} of {history.runs_read} dag run(s) and "
+            f"{history.tis_written} of {history.tis_read} task instance(s) written (the rest were already there)",
+            highlight=False,
+        )
+        for note in history.notes:
+            console.print(f"note: {note}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

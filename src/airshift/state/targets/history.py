@@ -44,8 +44,14 @@ from airshift.errors import AirshiftError
 from airshift.state.dburl import display, open_engine
 from airshift.state.ledger import Ledger
 from airshift.state.sources.db import MetadataDB
-from airshift.state.targets.history_intervals import MissingIntervals
+from airshift.state.targets.history_intervals import (
+    MissingIntervals,
+    Schedule,
+    interval_start,
+    parse_schedule,
+)
 from airshift.state.targets.history_translate import (
+    run_type_of,
     translate_run,
     translate_run_airflow2,
     translate_ti,
@@ -140,12 +146,48 @@ class Airflow2Rows:
                 else []
             )
         self.dag_hashes: dict[str, str] = {str(dag_id): str(dag_hash) for dag_id, dag_hash in hashes}
+        # Set when the source is an Airflow 3 database (cutover rollback): runs are re-dated with the
+        # target DAG's own schedule, which Airflow 2 keeps in `dag.schedule_interval`.
+        self.from_airflow3 = False
+        self.schedules: dict[str, Schedule] = {}
+        dag = Table("dag", metadata, autoload_with=engine)
+        if "schedule_interval" in dag.c:
+            with engine.connect() as connection:
+                for dag_id, raw in connection.execute(select(dag.c.dag_id, dag.c.schedule_interval)):
+                    try:
+                        self.schedules[str(dag_id)] = parse_schedule(raw)
+                    except (ValueError, TypeError):
+                        continue
 
     def run(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.from_airflow3:
+            row = airflow3_run_as_airflow2(row, self.schedules.get(str(row["dag_id"])))
         return translate_run_airflow2(row, self.log_template_id, self.dag_hashes.get(str(row["dag_id"])))
 
     def ti(self, row: dict[str, Any], run_id: str) -> dict[str, Any]:
         return translate_ti_airflow2(row, run_id)
+
+
+def airflow3_run_as_airflow2(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
+    """An Airflow 3 run as Airflow 2 dates it. A trigger timetable (3.x's default for a cron string or
+    a timedelta) dates a run at its tick with an empty interval; Airflow 2's data-interval timetable
+    dates the same run at the start of the interval that ends at that tick. Copied as it is, the run
+    would sit on the execution date of the *next* interval, and Airflow 2's scheduler would skip that
+    interval ("run already exists"). Runs with a real interval (3.x DAGs on data-interval timetables)
+    and manual runs keep their dates."""
+    row = dict(row)
+    logical = utc(row.get("logical_date"))
+    start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
+    due = utc(row.get("run_after")) or end or logical
+    automated = run_type_of(row) in ("scheduled", "backfill")
+    if automated and due is not None and (start is None or start == end):
+        previous = interval_start(schedule, due)
+        if previous is not None:
+            start, end, logical = previous, due, previous
+    row["execution_date"] = logical or due
+    row["data_interval_start"], row["data_interval_end"] = start, end
+    row["external_trigger"] = run_type_of(row) == "manual"
+    return row
 
 
 class _TargetDB:
@@ -271,6 +313,7 @@ class HistoryCopy:
         ledger: Ledger | None,
         *,
         dag_glob: str | None = None,
+        dag_ids: frozenset[str] | None = None,
         since: dt.datetime | None = None,
         batch: int = 2000,
         progress: Progress | None = None,
@@ -280,7 +323,11 @@ class HistoryCopy:
         self.ledger = ledger
         # Positions are per source and target: another source must start from its own beginning.
         self.ledger_target = f"db:{display(source.url)}->{display(target_url)}"
+        if dag_ids is not None:  # a position over some DAGs' rows says nothing about the others
+            self.ledger_target += "|dags=" + ",".join(sorted(dag_ids))
         self.dag_glob = dag_glob
+        # Exact DAG ids (cutover copies one DAG at a time); None = every DAG the glob lets through.
+        self.dag_ids = dag_ids
         self.since = utc(since) if since else None
         self.batch = batch
         self.progress = progress or (lambda _stream, _count: None)
@@ -288,17 +335,16 @@ class HistoryCopy:
         self.tis = source.table("task_instance")
         self.ti_by_date = "run_id" not in self.tis.c
         if isinstance(self.target.rows, Airflow2Rows) and "logical_date" in self.runs.c:
-            self.target.engine.dispose()
-            raise AirshiftError(
-                "the source is an Airflow 3 metadata database and the target an Airflow 2 one: history is "
-                "not carried back from Airflow 3 to 2"
-            )
+            # Carried back (cutover rollback): runs dated in the target's own timetable semantics.
+            self.target.rows.from_airflow3 = True
         self.intervals = MissingIntervals(source)
 
     def close(self) -> None:
         self.target.engine.dispose()
 
     def _wanted(self, dag_id: str) -> bool:
+        if self.dag_ids is not None and dag_id not in self.dag_ids:
+            return False
         return self.dag_glob is None or fnmatch.fnmatchcase(dag_id, self.dag_glob)
 
     def _run_filter(self) -> Any:
@@ -339,6 +385,8 @@ class HistoryCopy:
                 self._save_position(stream, position)
 
     def _dag_filter(self, table: Table) -> Any:
+        if self.dag_ids is not None:
+            return and_(table.c.dag_id.in_(sorted(self.dag_ids)), dag_like(table, self.dag_glob))
         return dag_like(table, self.dag_glob)
 
     def copy_runs(self, result: HistoryResult) -> None:
@@ -417,11 +465,18 @@ class HistoryCopy:
         return result
 
 
-def count_history(source: MetadataDB, dag_glob: str | None, since: dt.datetime | None) -> tuple[int, int]:
+def count_history(
+    source: MetadataDB,
+    dag_glob: str | None,
+    since: dt.datetime | None,
+    dag_ids: frozenset[str] | None = None,
+) -> tuple[int, int]:
     """How many finished runs and their task instances a copy would read (for --dry-run)."""
     runs, tis = source.table("dag_run"), source.table("task_instance")
     condition = run_filter(runs, utc(since) if since else None)
     condition = and_(condition, dag_like(runs, dag_glob))
+    if dag_ids is not None:
+        condition = and_(condition, runs.c.dag_id.in_(sorted(dag_ids)))
     with source.engine.connect() as connection:
         run_count = connection.execute(select(func.count()).select_from(runs).where(condition)).scalar()
         ti_count = connection.execute(

@@ -73,6 +73,20 @@ def interval_end(schedule: Schedule, start: dt.datetime) -> dt.datetime | None:
     return following
 
 
+def interval_start(schedule: Schedule, end: dt.datetime) -> dt.datetime | None:
+    """The start of the interval that ends at `end` (UTC), or None when the schedule cannot say."""
+    if schedule in _EXACT:
+        return None
+    if isinstance(schedule, (dt.timedelta, relativedelta)):
+        return end - schedule
+    assert isinstance(schedule, str)
+    expression = PRESETS.get(schedule, schedule)
+    if not croniter.is_valid(expression):
+        return None
+    previous: dt.datetime = croniter(expression, end).get_prev(dt.datetime)
+    return previous
+
+
 class MissingIntervals:
     """Fills `data_interval_start/end` of source run rows that have none, per DAG schedule."""
 
