@@ -35,8 +35,14 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_KEYS: list[rsa.RSAPrivateKey] = []
+
+
+def rsa_key(index: int) -> rsa.RSAPrivateKey:
+    """The index-th test key, made once per session (RSA key generation is slow)."""
+    while len(_KEYS) <= index:
+        _KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _KEYS[index]
 
 
 def jwks(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
@@ -54,7 +60,7 @@ def id_token(key: rsa.RSAPrivateKey, kid: str | None = "k1", **claims: Any) -> s
 
 @pytest.fixture
 def key() -> rsa.RSAPrivateKey:
-    return rsa_key()
+    return rsa_key(0)
 
 
 @pytest.fixture
@@ -112,7 +118,7 @@ def test_oidc_claims_are_checked(auth: Authenticator, key: rsa.RSAPrivateKey) ->
         id_token(key, iss="https://evil.example"),
         id_token(key, email="other@x.iam.gserviceaccount.com"),
         id_token(key, email_verified=False),
-        id_token(rsa_key()),  # right kid, wrong key
+        id_token(rsa_key(1)),  # right kid, wrong key
         id_token(key, kid="unknown"),
     ]
     for token in bad:
@@ -132,7 +138,7 @@ def test_pem_public_key_file_verifies_tokens_without_kid(tmp_path: Path, key: rs
 
 
 def test_rotated_keys_are_read_again_without_restart(tmp_path: Path, oidc: OidcCheck) -> None:
-    new_key = rsa_key()
+    new_key = rsa_key(2)
     with pytest.raises(AuthFailure):
         oidc.verify(id_token(new_key, kid="k2"))
     oidc.keys.path.write_text(json.dumps(jwks(new_key, "k2")))
