@@ -103,7 +103,9 @@ class Target:
 
 
 @contextmanager
-def airflow3_target(home: Path) -> Iterator[Target]:
+def airflow3_target(home: Path, dags: str | None = None) -> Iterator[Target]:
+    """Start Airflow 3.3.2's api-server on a new database; `dags` is the DAG file text (default: two
+    DAGs for transfer tests)."""
     runtime = ensure_runtime("3.3.2", extra_requirements=["apache-airflow-providers-postgres"])
     with postgres_database("airshift_tgt33") as name:
         env = make_env(runtime, home, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}", [new_key()])
@@ -121,7 +123,7 @@ def airflow3_target(home: Path) -> Iterator[Target]:
                 "AIRFLOW__CORE__PARALLELISM": "2",
             }
         )
-        (env.dags_folder / "dags.py").write_text(DAGS_3, encoding="utf-8")
+        (env.dags_folder / "dags.py").write_text(DAGS_3 if dags is None else dags, encoding="utf-8")
         env.cli_batch([["db", "migrate"], ["dags", "reserialize"]])
         log = home / "api-server.log"
         with log.open("wb") as sink:

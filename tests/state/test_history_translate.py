@@ -89,3 +89,42 @@ def test_airflow2_target_task_instance_is_keyed_by_run_id() -> None:
         "run", -1, "shutdown", "default_pool", 2)  # fmt: skip
     assert "id" not in ti and "execution_date" not in ti and "job_id" not in ti and "trigger_id" not in ti
     assert pickle.loads(ti["executor_config"]) == {}
+
+
+def test_airflow3_trigger_runs_are_redated_for_airflow2() -> None:
+    """Carried back by a cutover rollback: a 3.x cron run dated at its tick becomes the 2.x run of the
+    interval ending at that tick, named as 2.x names it; manual and data-interval runs keep their dates."""
+    import datetime as dt
+
+    from airshift.state.targets.history import airflow3_run_as_airflow2
+
+    utc = dt.timezone.utc
+    tick = dt.datetime(2026, 12, 3, 21, 0, tzinfo=utc)
+    row = {"dag_id": "d", "run_id": f"scheduled__{tick.isoformat()}", "run_type": "scheduled",
+           "logical_date": tick, "data_interval_start": tick, "data_interval_end": tick, "run_after": tick}  # fmt: skip
+    every_five = airflow3_run_as_airflow2(row, "*/5 * * * *")
+    start = tick - dt.timedelta(minutes=5)
+    assert (
+        every_five["execution_date"],
+        every_five["data_interval_start"],
+        every_five["data_interval_end"],
+    ) == (
+        start,
+        start,
+        tick,
+    )
+    assert (
+        every_five["run_id"] == f"scheduled__{start.isoformat()}" and every_five["external_trigger"] is False
+    )
+    assert airflow3_run_as_airflow2(row, dt.timedelta(hours=1))["execution_date"] == tick - dt.timedelta(
+        hours=1
+    )
+    manual = airflow3_run_as_airflow2({**row, "run_type": "manual", "run_id": "manual__x"}, "*/5 * * * *")
+    assert manual["execution_date"] == tick and manual["run_id"] == "manual__x" and manual["external_trigger"]
+    interval = {
+        **row,
+        "data_interval_start": tick - dt.timedelta(days=1),
+        "logical_date": tick - dt.timedelta(days=1),
+    }
+    kept = airflow3_run_as_airflow2(interval, "0 0 * * *")
+    assert kept["execution_date"] == tick - dt.timedelta(days=1) and kept["run_id"] == row["run_id"]

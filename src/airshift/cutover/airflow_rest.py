@@ -353,7 +353,8 @@ class ApiV1Client(StableApiClient):
         )
         if data is None:
             return None
-        schedule = data.get("timetable_description") or _schedule_text(data.get("schedule_interval"))
+        # The schedule itself (cron text or interval), comparable with 3.x's timetable summary.
+        schedule = _schedule_text(data.get("schedule_interval"))
         return DagInfo(
             dag_id=dag_id,
             is_paused=bool(data.get("is_paused")),
@@ -409,7 +410,7 @@ class ApiV2Client(StableApiClient):
             next_data_interval_end=parse_time(data.get("next_dagrun_data_interval_end")),
             has_import_errors=bool(data.get("has_import_errors")),
             is_active=not data.get("is_stale", False),
-            schedule=data.get("timetable_summary") or data.get("timetable_description"),
+            schedule=data.get("timetable_summary"),  # None for a DAG without a schedule
             tags=tuple(str(t.get("name")) for t in data.get("tags") or [] if isinstance(t, dict)),
         )
 

@@ -22,6 +22,7 @@ from airshift.state.fernet import Decryptor
 from airshift.state.ledger import Ledger
 from airshift.state.model import Kind
 from airshift.state.plan import Plan
+from airshift.state.secret import Secret
 from airshift.state.sources.api import is_api_url
 from airshift.state.sources.db import MetadataDB
 from airshift.state.sources.read import is_db_url, read_source
@@ -53,6 +54,9 @@ class TransferRequest:
     to_db_password_env: str = "AIRSHIFT_TO_DB_PASSWORD"
     from_db_password_file: Path | None = None
     from_db_password_env: str = "AIRSHIFT_FROM_DB_PASSWORD"
+    # Passwords already read by the caller (cutover reads them from the files its plan names).
+    from_db_password: Secret | None = None
+    to_db_password: Secret | None = None
     from_auth: ApiAuth | None = None
     decryptor: Decryptor | None = None
     allow_missing_passwords: bool = False
@@ -161,9 +165,10 @@ def open_source_db(request: TransferRequest) -> MetadataDB:
     databases = [spec for spec in request.sources if is_db_url(spec)]
     if len(databases) != 1 or len(request.sources) != 1:
         raise AirshiftError("run history needs one source metadata database URL as --from")
-    return MetadataDB(
-        parse_db_url(databases[0], "source", request.from_db_password_file, request.from_db_password_env)
-    )
+    url = parse_db_url(databases[0], "source", request.from_db_password_file, request.from_db_password_env)
+    if request.from_db_password is not None:
+        url = url.set(password=request.from_db_password.reveal())
+    return MetadataDB(url)
 
 
 def _transfer_history(

@@ -174,7 +174,8 @@ def airflow3_run_as_airflow2(row: dict[str, Any], schedule: Schedule) -> dict[st
     dates the same run at the start of the interval that ends at that tick. Copied as it is, the run
     would sit on the execution date of the *next* interval, and Airflow 2's scheduler would skip that
     interval ("run already exists"). Runs with a real interval (3.x DAGs on data-interval timetables)
-    and manual runs keep their dates."""
+    and manual runs keep their dates. Task instances of re-dated runs are not carried back (their run
+    has another id there)."""
     row = dict(row)
     logical = utc(row.get("logical_date"))
     start, end = utc(row.get("data_interval_start")), utc(row.get("data_interval_end"))
@@ -184,6 +185,9 @@ def airflow3_run_as_airflow2(row: dict[str, Any], schedule: Schedule) -> dict[st
         previous = interval_start(schedule, due)
         if previous is not None:
             start, end, logical = previous, due, previous
+            # Airflow 2 names automated runs after their execution date; keeping 3.x's name would take
+            # the run id Airflow 2's scheduler gives the next interval, and its insert would fail.
+            row["run_id"] = f"{run_type_of(row)}__{previous.isoformat()}"
     row["execution_date"] = logical or due
     row["data_interval_start"], row["data_interval_end"] = start, end
     row["external_trigger"] = run_type_of(row) == "manual"

@@ -1,0 +1,327 @@
+"""Switching one DAG from one side to the other: the steps `cutover run` takes old -> new and
+`cutover rollback` takes new -> old.
+
+1. drain the side it leaves: wait until no run is queued or running and the next scheduled run is
+   not about to be created, then pause; pausing first would freeze runs in flight (a paused DAG's
+   queued runs never start and its running runs never get new tasks);
+2. copy the run history made since the last copy into the other side's metadata database: the
+   newest automated run there is what that side's scheduler and dag-processor start from, on every
+   re-parse (writing `next_dagrun` would be overwritten within seconds);
+3. unpause on the side it joins, if it was active where it came from (else pause it there too);
+4. confirm: that side's next run must come after the last run the other side made.
+
+Every step is journalled before the next starts, and every step can be repeated: a run killed at
+any point is resumed from the journal (the leaving side's paused state is taken from the journal,
+since the cutover itself changed it). A DAG whose switch fails is given back to the side it came from,
+as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airshift.cutover.airflow_rest import AirflowClient, RunInfo
+from airshift.cutover.journal import Step, now
+from airshift.cutover.sides import Side, Sides
+from airshift.errors import AirshiftError
+
+Action = Literal["cutover", "rollback"]
+DrainPolicy = Literal["fail", "hand-over"]
+AUTOMATED = ("scheduled", "backfill")
+Report = Callable[[str, str, str, str], None]  # dag_id, step, status, message
+
+
+@dataclass(frozen=True)
+class SwitchOptions:
+    drain_timeout: float = 600.0
+    on_drain_timeout: DrainPolicy = "fail"
+    confirm_timeout: float = 180.0
+    poll: float = 2.0
+    # Do not pause within this many seconds of the next scheduled run: the scheduler may be creating it.
+    margin: float = 8.0
+    settle: float = 2.0
+
+
+@dataclass
+class Outcome:
+    dag_id: str
+    ok: bool
+    owner: Side
+    message: str = ""
+    skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class SwitchFailed(AirshiftError):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def last_automated_due(client: AirflowClient, dag_id: str) -> dt.datetime | None:
+    """When the newest finished scheduled/backfill run of a DAG became due."""
+    for run in client.list_runs(dag_id, ("success", "failed"), limit=25):
+        if run.run_type in AUTOMATED or run.run_type is None:
+            return run.due
+    return None
+
+
+class Switch:
+    """Moves DAGs `frm` -> `to` for one action, journalling every step."""
+
+    def __init__(
+        self,
+        sides: Sides,
+        action: Action,
+        wave: str,
+        options: SwitchOptions,
+        report: Report,
+        attempt: str,
+    ) -> None:
+        self.sides = sides
+        self.action: Action = action
+        self.frm: Side = "old" if action == "cutover" else "new"
+        self.to: Side = "new" if action == "cutover" else "old"
+        self.wave = wave
+        self.options = options
+        self.report = report
+        self.attempt = attempt
+        self.journal = sides.journal
+        self.source = sides.client(self.frm)
+        self.target = sides.client(self.to)
+
+    # -- journal ------------------------------------------------------------------------------------
+
+    def record(
+        self,
+        dag_id: str,
+        step: str,
+        *,
+        status: str = "ok",
+        owner: Side | None = None,
+        message: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> Step:
+        recorded = self.journal.record_step(
+            dag_id, step, wave=self.wave, action=self.action, status=status, owner=owner,
+            message=message, detail=detail, attempt=self.attempt,
+        )  # fmt: skip
+        self.report(dag_id, step, status, recorded.message)
+        return recorded
+
+    # -- one DAG ------------------------------------------------------------------------------------
+
+    def switch(self, dag_id: str) -> Outcome:
+        attempt = self.journal.open_attempt(dag_id, self.action)
+        if not attempt and self.journal.owner_of(dag_id) == self.to:
+            self.report(dag_id, "skip", "ok", f"already on the {self.to} side")
+            return Outcome(dag_id, True, self.to, f"already on the {self.to} side", skipped=True)
+        if attempt:
+            start = attempt[0]
+            done = {step.step for step in attempt if step.status == "ok"}
+            self.report(dag_id, "resume", "ok", f"resuming after {attempt[-1].step}")
+        else:
+            start = self._start(dag_id)
+            done = set()
+        was_paused = bool(start.detail.get("was_paused"))
+        last_due = _parse(start.detail.get("last_due"))
+        expect_next = bool(start.detail.get("had_next"))
+        step = "drain"
+        try:
+            if "paused_from" not in done:
+                self._drain_and_pause(dag_id, was_paused)
+            step = "copy"
+            if "copied" not in done:
+                self._copy(dag_id)
+            step = "activate"
+            self._activate(dag_id, was_paused)
+            step = "confirm"
+            next_due = self._confirm(dag_id, last_due, expect_next)
+        except AirshiftError as error:
+            failed_step = error.step if isinstance(error, SwitchFailed) else step
+            self.record(dag_id, failed_step, status="failed", message=str(error))
+            self._give_back(dag_id, was_paused)
+            return Outcome(dag_id, False, self.frm, self.journal.redact(str(error)))
+        self.record(dag_id, "done", owner=self.to, detail={"next_due": _iso(next_due)})
+        return Outcome(dag_id, True, self.to)
+
+    def _start(self, dag_id: str) -> Step:
+        info = self.source.get_dag(dag_id)
+        if info is None:
+            raise AirshiftError(f"DAG {dag_id!r} is not on the {self.frm} side")
+        last_due = last_automated_due(self.source, dag_id)
+        return self.record(
+            dag_id,
+            "start",
+            owner=self.frm,
+            detail={
+                "from": self.frm,
+                "to": self.to,
+                "was_paused": info.is_paused,
+                "last_due": _iso(last_due),
+                "had_next": info.next_run_after is not None or info.next_logical_date is not None,
+            },
+        )
+
+    def _drain_and_pause(self, dag_id: str, was_paused: bool) -> None:
+        options = self.options
+        if was_paused:
+            self.source.set_paused(dag_id, True)
+            frozen = self.source.active_runs(dag_id)
+            self.record(dag_id, "paused_from", detail={"frozen_runs": [r.run_id for r in frozen]},
+                        message="was paused: nothing drained" + (f"; {len(frozen)} run(s) stay frozen" if frozen else ""))  # fmt: skip
+            return
+        started = time.monotonic()
+        deadline = started + options.drain_timeout
+        waiting: list[RunInfo] = []
+        while True:
+            waiting = self.source.active_runs(dag_id)
+            info = self.source.get_dag(dag_id)
+            if info is not None and info.is_paused:
+                # Paused by a run of ours that was killed before it journalled the pause.
+                if not waiting:
+                    break
+                self.source.set_paused(dag_id, False)  # its runs froze: let them finish first
+                info = self.source.get_dag(dag_id)
+            due = info.next_run_after if info else None
+            soon = due is not None and (due - now()).total_seconds() < options.margin
+            if not waiting and not soon:
+                self.source.set_paused(dag_id, True)
+                time.sleep(options.settle)  # a scheduler loop that chose the DAG just before the pause
+                waiting = self.source.active_runs(dag_id)
+                if not waiting:
+                    break
+                self.source.set_paused(dag_id, False)  # a run slipped in: let it finish first
+            if time.monotonic() >= deadline:
+                self._drain_timed_out(dag_id, waiting)
+                return
+            time.sleep(options.poll)
+        self.record(dag_id, "paused_from", detail={"waited_s": round(time.monotonic() - started, 1)},
+                    message=f"drained in {time.monotonic() - started:.0f} s and paused")  # fmt: skip
+
+    def _drain_timed_out(self, dag_id: str, waiting: list[RunInfo]) -> None:
+        ids = [run.run_id for run in waiting]
+        message = (
+            f"{len(ids)} run(s) still in flight on the {self.frm} side after {self.options.drain_timeout:.0f} s: "
+            + ", ".join(ids[:5])
+        )
+        if self.options.on_drain_timeout == "fail":
+            raise SwitchFailed("drain", message)
+        # hand-over: pause (those runs freeze), copy, then mark them failed so that they never resume;
+        # the other side runs their intervals again (only finished runs are copied).
+        self.source.set_paused(dag_id, True)
+        self.record(dag_id, "paused_from", message=f"{message}; handing over",
+                    detail={"handed_over": ids})  # fmt: skip
+
+    def _copy(self, dag_id: str) -> None:
+        from airshift.state.transfer import TransferRequest, run_transfer
+
+        source_db, target_db = self.sides.db(self.frm), self.sides.db(self.to)
+        if source_db is None or target_db is None:
+            missing = self.frm if source_db is None else self.to
+            raise SwitchFailed(
+                "copy",
+                f"the {missing} side's metadata database is not in the plan ([{missing}] db_url_file or "
+                "db_url_env): run history is copied between metadata databases",
+            )
+        if self.to == "old" and self.sides.old.flavour == "experimental":
+            self.record(dag_id, "copied", owner=self.to, status="skipped", message=(
+                "runs made on the new side are not carried back: airshift writes run history into Airflow "
+                "2.2+ and 3.x databases only, not 1.10's; the old scheduler starts from its own last run"
+            ))  # fmt: skip
+            return
+        previous = self.journal.last_step(dag_id, "copied", action=self.action)
+        since = _parse(previous.detail.get("newest")) if previous and previous.status == "ok" else None
+        newest_runs = self.source.list_runs(dag_id, ("success", "failed"), limit=1)
+        request = TransferRequest(
+            sources=(source_db.url,),
+            history=True,
+            to_db=target_db.url,
+            from_db_password=source_db.password,
+            to_db_password=target_db.password,
+            dag_ids=frozenset({dag_id}),
+            since=since,
+        )
+        result = run_transfer(request)
+        history = result.history
+        assert history is not None
+        handed = self.journal.last_step(dag_id, "paused_from", action=self.action)
+        self.record(
+            dag_id,
+            "copied",
+            owner=self.to,
+            message=f"{history.runs_written} run(s), {history.tis_written} task instance(s) copied",
+            detail={
+                "since": _iso(since),
+                "newest": _iso(newest_runs[0].logical_date) if newest_runs else _iso(since),
+                "runs_written": history.runs_written,
+                "tis_written": history.tis_written,
+                "notes": history.notes,
+            },
+        )
+        for run_id in (handed.detail.get("handed_over") or []) if handed else []:
+            try:
+                self.source.set_run_state(dag_id, run_id, "failed")
+            except AirshiftError as error:
+                self.record(dag_id, "handed_over", status="failed", message=str(error))
+
+    def _activate(self, dag_id: str, was_paused: bool) -> None:
+        self.target.set_paused(dag_id, was_paused)
+        self.record(dag_id, "paused_to" if was_paused else "unpaused_to")
+
+    def _confirm(self, dag_id: str, last_due: dt.datetime | None, expect_next: bool) -> dt.datetime | None:
+        """Wait until the joining side has computed its next run (it does so when it re-parses the DAG
+        after the copy) and check that it comes after the last run the leaving side made."""
+        deadline = time.monotonic() + self.options.confirm_timeout
+        seen: dt.datetime | None = None
+        while True:
+            info = self.target.get_dag(dag_id)
+            if info is None:
+                raise SwitchFailed("confirm", f"DAG {dag_id!r} is gone from the {self.to} side")
+            seen = info.next_run_after or info.next_data_interval_end or info.next_logical_date
+            if seen is not None and (last_due is None or seen > last_due):
+                self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due)},
+                            message=f"next run due {_iso(seen)}")  # fmt: skip
+                return seen
+            if seen is None and not expect_next:
+                self.record(dag_id, "confirmed", message="no next scheduled run on either side")
+                return None
+            if time.monotonic() >= deadline:
+                raise SwitchFailed(
+                    "confirm",
+                    f"the {self.to} side's next run is {_iso(seen) or 'not set'} after "
+                    f"{self.options.confirm_timeout:.0f} s; it must come after {_iso(last_due)}, the last "
+                    f"run on the {self.frm} side",
+                )
+            time.sleep(self.options.poll)
+
+    def _give_back(self, dag_id: str, was_paused: bool) -> None:
+        notes = []
+        try:
+            self.target.set_paused(dag_id, True)
+        except AirshiftError as error:
+            notes.append(f"could not pause on the {self.to} side: {error}")
+        try:
+            self.source.set_paused(dag_id, was_paused)
+        except AirshiftError as error:
+            notes.append(f"could not restore the {self.frm} side: {error}")
+        self.record(
+            dag_id,
+            "returned",
+            owner=self.frm,
+            status="ok" if not notes else "failed",
+            message=f"given back to the {self.frm} side as it was ({'paused' if was_paused else 'active'})"
+            + ("; " + "; ".join(notes) if notes else ""),
+        )
