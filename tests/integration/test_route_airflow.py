@@ -384,6 +384,8 @@ def test_bad_tokens_bodies_and_dag_ids_get_clear_errors(stack: Stack, owner: str
     assert "ghost_dag" in unknown["v2"].json()["detail"]
     log = stack.log.read_text(errors="replace")
     assert TOKEN not in log and "ops-password" not in log
+    for password_file in (stack.old.password_file, stack.new.password_file):
+        assert password_file.read_text().strip() not in log
 
 
 def test_status_page_in_chromium_shows_wave_owners_and_a_planted_problem(stack: Stack) -> None:
