@@ -4,4 +4,5 @@ cutover journal which side owns the DAG, forwards the trigger there and answers 
 
 Layout: `model` (one normalized trigger and run), `dates` (date parsing and localisation),
 `shapes/` (one module per inbound shape: parse, answer), `auth` (callers), `sides` (the Airflows),
-`router` (owner lookup, idempotency), `app` (FastAPI wiring)."""
+`router` (owner lookup, idempotency), `app` (FastAPI routes), `status_page` (the cached cutover
+status), `serve` (everything put together from the plan and the command-line options)."""
