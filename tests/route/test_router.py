@@ -12,7 +12,7 @@ import pytest
 
 from airshift.errors import AirshiftError
 from airshift.route.model import DuplicateRun, RouteError, TriggerRequest
-from airshift.route.router import Router
+from airshift.route.router import OTHER_SIDE_TIMEOUT, Router
 from airshift.route.sides import Side
 
 UTC = timezone.utc
@@ -34,9 +34,11 @@ class ScriptedClient:
         self.runs = runs if runs is not None else {}
         self.post = post
         self.calls: list[tuple[str, str]] = []
+        self.timeouts: list[float | None] = []
 
     def request(self, method: str, path: str, what: str, *, ok_missing: bool = False, **kwargs: Any) -> Any:
         self.calls.append((method, path))
+        self.timeouts.append(kwargs.get("timeout"))
         if method == "POST":
             if isinstance(self.post, Exception):
                 raise self.post
@@ -67,6 +69,10 @@ def test_untouched_dags_go_to_the_old_side() -> None:
     routed = make(None, old, new).trigger(request())
     assert routed.run.side == "old" and "r1" in old.runs and "r1" not in new.runs
     assert ("GET", "/dags/etl/dagRuns/r1") in new.calls  # the other side was asked first
+    assert new.timeouts == [
+        OTHER_SIDE_TIMEOUT
+    ]  # briefly: a switched-off former owner must not stall triggers
+    assert old.timeouts == [None]  # the owner gets the plan's timeout
 
 
 def test_a_run_id_used_on_the_former_owner_is_a_duplicate_not_a_second_run() -> None:

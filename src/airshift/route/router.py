@@ -20,6 +20,9 @@ from airshift.route.sides import Side
 log = logging.getLogger("airshift.route")
 
 OwnerLookup = Callable[[str], "SideName | None"]
+# How long the check of the side that does not own the DAG may take: a former owner that is switched
+# off or unreachable must not hold every trigger for the plan's full timeout.
+OTHER_SIDE_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Router:
         owner = self.owner(request.dag_id)
         for other in self.others(owner):
             try:
-                existing = other.get_run(request.dag_id, request.run_id)
+                existing = other.get_run(request.dag_id, request.run_id, timeout=OTHER_SIDE_TIMEOUT)
             except RouteError as error:
                 # The owner decides; a down former owner cannot hold a new run id.
                 log.warning(

@@ -130,19 +130,24 @@ class Side:
             f"the {self.name} Airflow failed {what} (HTTP {status}) {_reason(error, self.client)}".strip(),
         )
 
-    def get_run(self, dag_id: str, run_id: str) -> RunInfo | None:
+    def get_run(self, dag_id: str, run_id: str, *, timeout: float | None = None) -> RunInfo | None:
+        """The run with this id, or None. `timeout` (seconds) overrides the plan's for this call."""
         what = f"reading run {run_id!r} of DAG {dag_id!r}"
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         if self.api == "experimental":
-            return next((run for run in self.list_runs(dag_id) if run.run_id == run_id), None)
-        data = self._call("GET", f"/dags/{_path(dag_id)}/dagRuns/{_path(run_id)}", what)
+            return next(
+                (run for run in self.list_runs(dag_id, timeout=timeout) if run.run_id == run_id), None
+            )
+        data = self._call("GET", f"/dags/{_path(dag_id)}/dagRuns/{_path(run_id)}", what, **extra)
         return None if data is None else self._read_run(data)
 
-    def list_runs(self, dag_id: str) -> list[RunInfo]:
+    def list_runs(self, dag_id: str, *, timeout: float | None = None) -> list[RunInfo]:
         what = f"listing runs of DAG {dag_id!r}"
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         if self.api == "experimental":
             try:
                 response = self.client.request(
-                    "GET", f"/dags/{_path(dag_id)}/dag_runs", what, ok_missing=True
+                    "GET", f"/dags/{_path(dag_id)}/dag_runs", what, ok_missing=True, **extra
                 )
             except AirshiftError as error:
                 if _status(error) == 400:  # 1.10 answers an unknown DAG with 400
@@ -152,7 +157,7 @@ class Side:
             return [self._read_run({**item, "dag_id": dag_id}) for item in items if isinstance(item, dict)]
         order = "-execution_date" if self.api == "v1" else "-logical_date"
         data = self._call(
-            "GET", f"/dags/{_path(dag_id)}/dagRuns", what, params={"order_by": order, "limit": 100}
+            "GET", f"/dags/{_path(dag_id)}/dagRuns", what, params={"order_by": order, "limit": 100}, **extra
         )
         return [] if data is None else [self._read_run(item) for item in data.get("dag_runs") or []]
 
