@@ -119,3 +119,14 @@ def test_bad_locations_are_clear_errors(tmp_path: Path) -> None:
         connection.execute(text("UPDATE airshift_cutover_meta SET value = '99'"))
     with pytest.raises(AirshiftError, match="schema version 99"):
         open_journal(tmp_path / "v.sqlite")
+
+
+def test_reading_commands_leave_no_journal_file_behind(tmp_path: Path) -> None:
+    path = tmp_path / "missing.sqlite"
+    with open_journal(path, create=False) as journal:
+        assert (
+            journal.ownership() == {}
+            and journal.owner_of("a") is None
+            and "not created yet" in journal.location
+        )
+    assert not path.exists()

@@ -169,7 +169,7 @@ def plan_command(
 
     plan = _load(plan_path)
     chosen = plan.wave(wave)
-    with open_sides(plan) as sides:
+    with open_sides(plan, create_journal=False) as sides:
         checks = check_wave(sides, wave_dags(sides, chosen), allow_unverified, plan.parallelism)
     if fmt is PlanFormat.json:
         typer.echo(json.dumps({"wave": chosen.name, "dags": [c.as_dict() for c in checks]}, indent=2))
@@ -284,7 +284,7 @@ def status_command(
     from airshift.cutover.status import collect_status, render_html, render_table, to_json
 
     plan = _load(plan_path)
-    with open_journal_of(plan) as journal:
+    with open_journal_of(plan, create=False) as journal:
         clients = {}
         problems = []
         if not offline:

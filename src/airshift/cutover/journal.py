@@ -318,7 +318,16 @@ def display_location(location: str) -> str:
         return "<journal URL>"
 
 
-def open_journal(location: str | Path, secrets: Sequence[str] = ()) -> Journal:
+def empty_journal(location: str, secrets: Sequence[str] = ()) -> Journal:
+    """An in-memory journal standing in for one that does not exist yet, so that commands which only
+    read (`cutover plan`, `cutover status`) leave no file behind."""
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    return Journal(engine, f"{display_location(location)} (not created yet)", secrets)
+
+
+def open_journal(location: str | Path, secrets: Sequence[str] = (), *, create: bool = True) -> Journal:
     """Open (creating if needed) the journal at an SQLite file path or a database URL
     (`sqlite:///path`, `postgresql://user@host/db`; a password comes inside the URL, read from a file
     or an environment variable by the plan, and is never shown)."""
@@ -326,6 +335,8 @@ def open_journal(location: str | Path, secrets: Sequence[str] = ()) -> Journal:
     shown = display_location(text)
     if not is_url(text):
         path = Path(text)
+        if not create and not path.exists():
+            return empty_journal(text, secrets)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():
@@ -342,7 +353,7 @@ def open_journal(location: str | Path, secrets: Sequence[str] = ()) -> Journal:
     if backend == "sqlite":
         if not url.database:
             raise AirshiftError(f"journal {shown}: the SQLite URL names no file")
-        return open_journal(Path(url.database), secrets)
+        return open_journal(Path(url.database), secrets, create=create)
     if backend != "postgresql":
         raise AirshiftError(f"journal {shown}: only SQLite files and postgresql:// URLs are supported")
     from airshift.state.dburl import _pick_driver

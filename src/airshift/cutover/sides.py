@@ -78,12 +78,13 @@ class Sides:
         self.close()
 
 
-def open_journal_of(plan: CutoverPlan) -> Journal:
-    return open_journal(plan.journal, plan_secrets(plan))
+def open_journal_of(plan: CutoverPlan, *, create: bool = True) -> Journal:
+    """The plan's journal; with `create=False` a missing journal file is not created (read-only use)."""
+    return open_journal(plan.journal, plan_secrets(plan), create=create)
 
 
-def open_sides(plan: CutoverPlan) -> Sides:
-    journal = open_journal_of(plan)
+def open_sides(plan: CutoverPlan, *, create_journal: bool = True) -> Sides:
+    journal = open_journal_of(plan, create=create_journal)
     try:
         old = connect_side(plan, "old")
         try:
