@@ -123,3 +123,13 @@ def test_serving_needs_an_auth_method(tmp_path: Path) -> None:
         build_app(ServeOptions(plan=tmp_path / "missing.toml"))
     with pytest.raises(AirshiftError, match="cannot read plan file"):
         build_app(ServeOptions(plan=tmp_path / "missing.toml", allow_anonymous=True))
+
+
+def test_an_unreadable_journal_is_a_clear_503(client: TestClient, tmp_path: Path) -> None:
+    (tmp_path / "journal.sqlite").write_bytes(b"this is not a database" * 100)
+    answer = client.post("/api/v2/dags/etl/dagRuns", json={"logical_date": None}, headers=AUTH)
+    assert answer.status_code == 503 and "journal cannot be read" in answer.json()["detail"]
+    status = client.get("/status.json", headers=AUTH)
+    assert status.status_code == 503 and "cutover status cannot be collected" in status.json()["detail"]
+    page = client.get("/", headers=AUTH)
+    assert page.status_code == 503 and "cannot be collected" in page.text

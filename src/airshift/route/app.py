@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from airshift.errors import AirshiftError
 from airshift.route.auth import Authenticator, AuthFailure, Caller
 from airshift.route.dates import parse_lenient
 from airshift.route.model import Answer, DuplicateRun, RouteError, TriggerRequest
@@ -157,6 +158,16 @@ def create_app(settings: RouteSettings) -> FastAPI:
 
     # -- the cutover status, for people and machines ---------------------------------------------------
 
+    async def collect() -> tuple[str, dict[str, Any]] | str:
+        """The page and its data, or why they cannot be made (the journal unreadable, for one)."""
+        try:
+            return await run_in_threadpool(settings.status_page)
+        except AirshiftError as error:  # already worded for users, secrets redacted
+            return f"the cutover status cannot be collected: {error}"
+        except Exception as error:  # a database driver's message could quote a URL: name the kind only
+            log.error("status page failed: %s", type(error).__name__)
+            return f"the cutover status cannot be collected ({type(error).__name__}; see the router log)"
+
     @app.get("/")
     async def status_html(request: Request) -> Response:
         try:
@@ -166,8 +177,10 @@ def create_app(settings: RouteSettings) -> FastAPI:
                 failure.message, status_code=401, media_type="text/plain",
                 headers={"WWW-Authenticate": 'Basic realm="airshift route"'},
             )  # fmt: skip
-        html, _ = await run_in_threadpool(settings.status_page)
-        return HTMLResponse(html)
+        page = await collect()
+        if isinstance(page, str):
+            return Response(page, status_code=503, media_type="text/plain")
+        return HTMLResponse(page[0])
 
     @app.get("/status.json")
     async def status_json(request: Request) -> Response:
@@ -175,7 +188,9 @@ def create_app(settings: RouteSettings) -> FastAPI:
             authenticate(request)
         except RouteError as failure:
             return _respond(v2.error(failure))
-        _, data = await run_in_threadpool(settings.status_page)
-        return JSONResponse(data)
+        page = await collect()
+        if isinstance(page, str):
+            return _respond(v2.error(RouteError("owner_down", page)))
+        return JSONResponse(page[1])
 
     return app
