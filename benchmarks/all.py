@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the project, one after another, each in its own process.
 
-    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover
+    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route
     python benchmarks/all.py --only verify   # one of them
 
 Each benchmark prints its own table of ratios (against the floor and the peer it is compared with);
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "events": "events_bench.py",  # trigger overhead, relay throughput, latency
     "transfer": "transfer_bench.py",  # history rows/s and peak memory
     "cutover": "cutover_bench.py",  # DAGs per minute switched, time per step
+    "route": "route_bench.py",  # router overhead over calling Airflow 3.3.2 directly
 }
 
 
