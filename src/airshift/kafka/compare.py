@@ -48,7 +48,7 @@ class CompareRequest:
 
 
 @dataclass
-class _Mm2:
+class Mm2:
     syncs: SyncTable
     checkpoints: dict[tuple[str, str, int], Checkpoint]
     syncs_topic: str | None
@@ -62,7 +62,7 @@ def run_compare(request: CompareRequest, progress: Progress | None = None) -> Co
     target = Cluster(request.target, "target", request.timeout)
     source_topics, target_topics = source.topics(), target.topics()
     selected = select_topics(source_topics, request.topics)
-    mm2 = _read_mm2(request, source, target, source_topics, target_topics, say)
+    mm2 = read_mm2(request, source, target, source_topics, target_topics, say)
     report = CompareReport(
         request.source.describe(),
         request.target.describe(),
@@ -113,14 +113,14 @@ def select_topics(topics: dict[str, int], pattern: str | None) -> list[str]:
     return chosen
 
 
-def _read_mm2(
+def read_mm2(
     request: CompareRequest,
     source: Cluster,
     target: Cluster,
     source_topics: dict[str, int],
     target_topics: dict[str, int],
     say: Progress,
-) -> _Mm2:
+) -> Mm2:
     syncs = SyncTable()
     syncs_topic, syncs_cluster = _find_topic(
         request.offset_syncs_topic, OFFSET_SYNCS, [(source, source_topics), (target, target_topics)],
@@ -141,7 +141,7 @@ def _read_mm2(
         for message in checkpoints_cluster.raw(checkpoints_topic, 0):
             checkpoint = decode_checkpoint(message.key(), message.value())
             checkpoints[(checkpoint.group, checkpoint.topic, checkpoint.partition)] = checkpoint
-    return _Mm2(syncs, checkpoints, syncs_topic, checkpoints_topic)
+    return Mm2(syncs, checkpoints, syncs_topic, checkpoints_topic)
 
 
 def _find_topic(
@@ -167,7 +167,7 @@ def _compare_topic(
     target_topic: str,
     source_topics: dict[str, int],
     target_topics: dict[str, int],
-    mm2: _Mm2,
+    mm2: Mm2,
     group_names: list[str],
     report: CompareReport,
 ) -> TopicReport:
