@@ -334,5 +334,6 @@ def _exact_by_lookup(source: Side, target: Side, syncs: SyncTable, committed: in
             last, target, syncs.target_estimate(source.topic, source.partition, last.offset), window
         )
         return None if found is None else found + 1 + (committed - source.high)
+    # The copy of the record at the commit (or of the next one present): what the group reads next.
     anchor = _anchor(source, target, syncs, committed, window)
-    return None if anchor is None else anchor[1] - (anchor[0] - committed if anchor[0] == committed else 0)
+    return None if anchor is None else anchor[1]
