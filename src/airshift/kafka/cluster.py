@@ -163,6 +163,11 @@ class Cluster:
     # -- records --------------------------------------------------------------------------------------
     def raw(self, topic: str, partition: int, start: int = 0) -> Iterator[Any]:
         """Every message of a partition from `start` to its end (confluent-kafka Message objects)."""
+        for batch in self._batches(topic, partition, start):
+            yield from batch
+
+    def _batches(self, topic: str, partition: int, start: int) -> Iterator[list[Any]]:
+        """The partition's messages from `start` to its end, in the batches the client hands over."""
         from confluent_kafka import KafkaError, TopicPartition
 
         consumer = self.consumer()
@@ -177,15 +182,18 @@ class Cluster:
                         raise self.error(f"reading {topic}[{partition}] (no answer for {self.timeout:.0f} s)")
                     continue
                 idle_since = time.monotonic()
+                batch: list[Any] = []
                 for message in messages:
                     if message.topic() != topic or message.partition() != partition:
                         continue  # a late message of an earlier assignment
                     error = message.error()
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF:
+                            yield batch
                             return
                         raise self.error(f"reading {topic}[{partition}]", error)
-                    yield message
+                    batch.append(message)
+                yield batch
         finally:
             consumer.close()
 
@@ -193,12 +201,19 @@ class Cluster:
         """The partition's records from `start` (at most `limit`) as fingerprints, in offset order."""
         if limit is not None and limit <= 0:
             return
-        for count, message in enumerate(self.raw(topic, partition, start), 1):
-            yield make_record(
-                message.offset(), message.key(), message.value(), message.headers(), message.timestamp()[1]
-            )
-            if limit is not None and count >= limit:
-                return
+        remaining = -1 if limit is None else limit
+        for batch in self._batches(topic, partition, start):
+            for message in batch:
+                yield make_record(
+                    message.offset(),
+                    message.key(),
+                    message.value(),
+                    message.headers(),
+                    message.timestamp()[1],
+                )
+                remaining -= 1
+                if remaining == 0:
+                    return
 
     def last_record(self, topic: str, partition: int) -> Record | None:
         """The partition's last record. Read from the high watermark - 1 to the end rather than trusting

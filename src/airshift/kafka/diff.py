@@ -74,10 +74,13 @@ class _Side:
     def __init__(self, records: Iterator[Record]) -> None:
         self.records = records
         self.buffer: deque[_Entry] = deque()
-        self.index: dict[bytes, deque[_Entry]] = {}
+        # fingerprint -> its entry, or a list of entries when it occurs more than once (rare)
+        self.index: dict[bytes, _Entry | list[_Entry]] = {}
         self.seq = 0
         self.exhausted = False
-        self.digest = SequenceDigest()  # over records as they leave the window, in this side's order
+        # The digest covers records as they leave the window, in this side's order.
+        self.digest = SequenceDigest()
+        self._update = self.digest.update
         self.digesting = True
 
     def fill(self, window: int) -> None:
@@ -86,10 +89,19 @@ class _Side:
             if record is None:
                 self.exhausted = True
                 return
-            entry = _Entry(record, self.seq)
-            self.seq += 1
-            self.buffer.append(entry)
-            self.index.setdefault(record.fingerprint, deque()).append(entry)
+            self.push(record)
+
+    def push(self, record: Record) -> None:
+        entry = _Entry(record, self.seq)
+        self.seq += 1
+        self.buffer.append(entry)
+        existing = self.index.get(record.fingerprint)
+        if existing is None:
+            self.index[record.fingerprint] = entry
+        elif isinstance(existing, list):
+            existing.append(entry)
+        else:
+            self.index[record.fingerprint] = [existing, entry]
 
     def head(self) -> _Entry | None:
         while self.buffer and self.buffer[0].done:
@@ -104,7 +116,7 @@ class _Side:
 
     def _digest(self, record: Record) -> None:
         if self.digesting:
-            self.digest.add(record)
+            self._update(record.fingerprint)
 
     def take(self, entry: _Entry) -> None:
         """Consume an entry out of order (it stays in the buffer, marked done, until it reaches the head)."""
@@ -113,19 +125,20 @@ class _Side:
 
     def find(self, fingerprint: bytes) -> _Entry | None:
         entries = self.index.get(fingerprint)
-        return entries[0] if entries else None
+        return entries[0] if isinstance(entries, list) else entries
 
     def distance(self, entry: _Entry) -> int:
         return entry.seq - self.buffer[0].seq
 
     def _unindex(self, entry: _Entry) -> None:
-        entries = self.index[entry.record.fingerprint]
-        if entries[0] is entry:
-            entries.popleft()
-        else:
-            entries.remove(entry)
-        if not entries:
-            del self.index[entry.record.fingerprint]
+        fingerprint = entry.record.fingerprint
+        entries = self.index[fingerprint]
+        if not isinstance(entries, list):
+            del self.index[fingerprint]
+            return
+        entries.remove(entry)
+        if len(entries) == 1:
+            self.index[fingerprint] = entries[0]
 
 
 class _Recent:
@@ -178,6 +191,39 @@ def compare_sequences(
 
     after = "the start"
     while True:
+        if not src.buffer and not tgt.buffer and not src.exhausted and not tgt.exhausted:
+            # Lockstep: while both sides agree record for record (the common case), nothing is buffered.
+            src_update, tgt_update = src.digest.update, tgt.digest.update
+            target_next = tgt.records.__next__
+            for s in src.records:
+                try:
+                    t = target_next()
+                except StopIteration:
+                    tgt.exhausted = True
+                    src.push(s)
+                    break
+                if s.fingerprint != t.fingerprint:
+                    src.push(s)
+                    tgt.push(t)
+                    break
+                src_update(s.fingerprint)
+                tgt_update(t.fingerprint)
+                matched(s, t)
+            else:
+                src.exhausted = True
+            if src.buffer or tgt.buffer:
+                after = f"source offset {result.last_match[0]}" if result.last_match else after
+        s_entry, t_entry = src.head(), tgt.head()
+        if (
+            s_entry is not None
+            and t_entry is not None
+            and s_entry.record.fingerprint == t_entry.record.fingerprint
+        ):
+            # Agreeing heads need no lookahead: the windows drain and lockstep resumes.
+            s, t = src.pop(), tgt.pop()
+            matched(s, t)
+            after = f"source offset {s.offset}"
+            continue
         src.fill(window)
         tgt.fill(window)
         s_entry, t_entry = src.head(), tgt.head()

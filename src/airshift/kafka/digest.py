@@ -1,51 +1,40 @@
 """Record fingerprints and sequence digests.
 
 MirrorMaker 2 keeps a record's key, value, headers (in order) and timestamp and gives it a new offset,
-so a record's identity across clusters is those four parts. Each part is hashed on its own (8 bytes)
-so a difference can be named (`headers changed`); the record's fingerprint (16 bytes) covers all four.
-A partition's sequence digest is SHA-256 over the fingerprints in order: equal digests mean the same
-records in the same order. Only fingerprints are ever kept, never record bodies.
+so a record's identity across clusters is those four parts: the record's fingerprint (16 bytes) covers
+all four, and each part also gets a cheap in-process hash so a difference can be named (`headers
+differ`). A partition's sequence digest is SHA-256 over the fingerprints in order: equal digests mean
+the same records in the same order (stable across runs of the same Python version). Only fingerprints
+are ever kept, never record bodies.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PARTS = ("key", "value", "headers", "timestamp")
-_NONE = b"\xff" * 8  # a null key/value is not the empty one
 Header = tuple[str, bytes | None]
+_pack = struct.Struct(">iiiq").pack
+_blake2b = hashlib.blake2b
 
 
-def _part(data: bytes | None) -> bytes:
-    if data is None:
-        return _NONE
-    return hashlib.blake2b(data, digest_size=8).digest()
+class Record(NamedTuple):
+    """One record as the comparison sees it: where it is and what it is (no body is kept).
 
-
-def _headers(headers: Sequence[Header] | None) -> bytes:
-    if not headers:
-        return b"\x00" * 8
-    h = hashlib.blake2b(digest_size=8)
-    for name, value in headers:
-        encoded = name.encode()
-        h.update(struct.pack(">I", len(encoded)) + encoded)
-        h.update(b"\xff\xff\xff\xff" if value is None else struct.pack(">I", len(value)) + value)
-    return h.digest()
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record as the comparison sees it: where it is and what it is (hashes, no body)."""
+    `key`, `value` and `headers` are this process's hashes of each part, enough to name the part that
+    differs between two records read by the same process; `fingerprint` (16-byte BLAKE2b over all four
+    parts, length-prefixed) is the record's identity and feeds the sequence digests."""
 
     offset: int
     timestamp: int
-    key: bytes  # 8-byte hash of each part
-    value: bytes
-    headers: bytes
-    fingerprint: bytes  # 16-byte hash of the four parts
+    key: int
+    value: int
+    headers: int
+    fingerprint: bytes
 
     def differing_parts(self, other: Record) -> list[str]:
         mine = (self.key, self.value, self.headers, self.timestamp)
@@ -56,9 +45,15 @@ class Record:
 def make_record(
     offset: int, key: bytes | None, value: bytes | None, headers: Sequence[Header] | None, timestamp: int
 ) -> Record:
-    k, v, h = _part(key), _part(value), _headers(headers)
-    fingerprint = hashlib.blake2b(k + v + h + struct.pack(">q", timestamp), digest_size=16).digest()
-    return Record(offset, timestamp, k, v, h, fingerprint)
+    # marshal: the fastest stable encoding of a list of (str, bytes) pairs (about 1.5 us here).
+    encoded_headers = marshal.dumps(list(headers)) if headers else b""
+    k = b"" if key is None else key
+    v = b"" if value is None else value
+    prefix = _pack(
+        -1 if key is None else len(k), -1 if value is None else len(v), len(encoded_headers), timestamp
+    )
+    fingerprint = _blake2b(prefix + k + v + encoded_headers, digest_size=16).digest()
+    return Record(offset, timestamp, hash(key), hash(value), hash(encoded_headers), fingerprint)
 
 
 class SequenceDigest:
@@ -69,7 +64,10 @@ class SequenceDigest:
         self.count = 0
 
     def add(self, record: Record) -> None:
-        self._hash.update(record.fingerprint)
+        self.update(record.fingerprint)
+
+    def update(self, fingerprint: bytes) -> None:
+        self._hash.update(fingerprint)
         self.count += 1
 
     def hexdigest(self) -> str:
