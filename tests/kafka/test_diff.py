@@ -63,3 +63,22 @@ def test_group_points_follow_a_missing_record() -> None:
 def test_a_reorder_wider_than_the_window_is_missing_plus_extra() -> None:
     result = _run(S[10:] + S[:10], window=4)
     assert result.counts["reordered"] == 0 and result.counts["missing"] > 0
+
+
+def test_memory_stays_bounded_on_a_long_sequence() -> None:
+    """Streaming: comparing 20,000 records (one missing) holds at most a window, never the sequence."""
+    import tracemalloc
+
+    def stream(skip: int | None = None):  # type: ignore[no-untyped-def]
+        for i in range(20_000):
+            if i != skip:
+                yield make_record(i, b"k%d" % (i % 97), b"v%d" % i + b"x" * 90, [("h", b"x")], 1000 + i)
+
+    tracemalloc.start()
+    try:
+        result = compare_sequences(stream(), stream(skip=10_000), window=256)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.matched == 19_999 and result.counts["missing"] == 1
+    assert peak < 2_000_000, peak  # holding the records would take about 6.5 MB
