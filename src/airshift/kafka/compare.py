@@ -4,6 +4,7 @@ checked, and consumer groups' translated offsets judged. The one entry point is 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -288,6 +289,7 @@ def _compare_sampled(
     span = max(0, end - begin - size)
     starts = sorted({begin + (span * i) // max(1, ranges - 1) for i in range(ranges)}) if end > begin else []
     source_records = target_records = 0
+    source_digests, target_digests = hashlib.sha256(), hashlib.sha256()
     for offset in starts:
         anchor = _anchor(source, target, syncs, offset, request.window)
         if anchor is None:
@@ -311,7 +313,11 @@ def _compare_sampled(
             part.first_lag_offset = result.first_lag_offset
         source_records += result.source_records
         target_records += result.target_records
+        source_digests.update(result.source_digest.encode())
+        target_digests.update(result.target_digest.encode())
     part.source.records, part.target.records = source_records, target_records
+    # The digest of the sampled ranges: SHA-256 over the ranges' digests, in order.
+    part.source.digest, part.target.digest = source_digests.hexdigest(), target_digests.hexdigest()
 
 
 def _anchor(source: Side, target: Side, syncs: SyncTable, offset: int, window: int) -> tuple[int, int] | None:

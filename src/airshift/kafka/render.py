@@ -173,8 +173,7 @@ def render_html(report: CompareReport) -> str:
             digest = (
                 f"<code>{escape(part.source.digest[:16])}</code> {'=' if same else '&ne;'} "
                 f"<code>{escape(part.target.digest[:16])}</code>"
-                if part.mode == "whole"
-                else "sampled"
+                + (" (sampled)" if part.mode == "sampled" else "")
             )
             out.append(
                 f"<tr><td>{part.partition}</td><td>{part.source.earliest}..{part.source.latest}</td>"
