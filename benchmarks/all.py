@@ -25,6 +25,7 @@ BENCHMARKS = {
     "transfer": "transfer_bench.py",  # history rows/s and peak memory
     "cutover": "cutover_bench.py",  # DAGs per minute switched, time per step
     "route": "route_bench.py",  # router overhead over calling Airflow 3.3.2 directly
+    "kafka": "kafka_bench.py",  # kafka compare records/s and peak memory vs a bare read and kcat
 }
 
 

@@ -122,6 +122,19 @@ def relay_cmd(
     ] = None,
     kafka_topic: Annotated[str, typer.Option("--kafka-topic")] = "airshift.events",
     kafka_partitions: Annotated[int, typer.Option("--kafka-partitions", min=1)] = 3,
+    kafka_config: Annotated[
+        str | None,
+        typer.Option(
+            "--kafka-config",
+            help="Kafka client settings (properties/TOML file or env:PREFIX; SASL/SSL) instead of --kafka.",
+        ),
+    ] = None,
+    kafka_from_offset: Annotated[
+        int,
+        typer.Option(
+            "--kafka-from-offset", min=0, help="Publish only log offsets after N (a new cluster's start)."
+        ),
+    ] = 0,
 ) -> None:
     """Move captured transitions into the event log (gap-free offsets, deduplicated)."""
     from airshift.events.capture import outbox_name
@@ -134,10 +147,16 @@ def relay_cmd(
     outbox_schema, _ = outbox_name(engine, schema)
     event_log = _log_from_cli(log, create=True)
     sequencer = event_log
-    if kafka:
+    if kafka or kafka_config:
         from airshift.events.stores.kafka import KafkaEventLog
+        from airshift.kafka.config import load_client_config
 
-        event_log = KafkaEventLog(sequencer, kafka, kafka_topic, kafka_partitions)
+        client = load_client_config(
+            kafka_config or kafka or "", "--kafka-config" if kafka_config else "--kafka"
+        )
+        event_log = KafkaEventLog(
+            sequencer, client.bootstrap, kafka_topic, kafka_partitions, client.librdkafka(), kafka_from_offset
+        )
     relay = Relay(Outbox(engine, outbox_schema), event_log, batch_size=batch_size)
     with single_relay(sequencer):
         if once:

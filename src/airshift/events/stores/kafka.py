@@ -6,6 +6,9 @@ to partition crc32(dag_id) % partitions (so one DAG's events stay in order), wit
 header and in the body. After a crash, `publish` asks every partition for its last message and resumes
 each partition after the log offset found there: an event that reached Kafka is not produced again,
 one that did not is. The producer is idempotent (acks=all), so its own retries add no duplicates.
+Each message's timestamp is the event's `logged_at`, so publishing the log again (to a new cluster)
+produces byte-identical records, which `airshift kafka compare` can prove. `start_after` lets a new
+cluster begin at a given log offset instead of receiving the whole history.
 
 Kafka consumers read the topic with Kafka's per-partition offsets (per-DAG order), or use the log
 offset carried in each message to deduplicate and resume.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from airshift.errors import AirshiftError
@@ -31,6 +35,14 @@ def partition_for(dag_id: str, partitions: int) -> int:
     return zlib.crc32(dag_id.encode()) % partitions
 
 
+def timestamp_ms(event: Event) -> int:
+    """The event's `logged_at` in epoch milliseconds (0: let the broker stamp it)."""
+    try:
+        return int(datetime.fromisoformat(event.logged_at.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0
+
+
 class KafkaEventLog:
     def __init__(
         self,
@@ -39,6 +51,7 @@ class KafkaEventLog:
         topic: str,
         partitions: int = 3,
         config: dict[str, Any] | None = None,
+        start_after: int = 0,
     ) -> None:
         try:
             from confluent_kafka import Producer
@@ -50,6 +63,7 @@ class KafkaEventLog:
         self.bootstrap = bootstrap
         self.topic = topic
         self.partitions = partitions
+        self.start_after = start_after
         self._config = {"bootstrap.servers": bootstrap, **(config or {})}
         self._ensure_topic()
         self._producer = Producer({**self._config, "enable.idempotence": True, "acks": "all", "linger.ms": 5})
@@ -135,7 +149,7 @@ class KafkaEventLog:
 
     def publish(self) -> int:
         """Produce every logged event not yet in its partition; returns how many were produced."""
-        positions = self.published_positions()
+        positions = [max(p, self.start_after) for p in self.published_positions()]
         errors: list[str] = []
 
         def delivered(error: Any, _message: Any) -> None:
@@ -155,6 +169,7 @@ class KafkaEventLog:
                         value=json.dumps(event.model_dump(), sort_keys=True).encode(),
                         partition=partition,
                         headers=[(OFFSET_HEADER, str(event.offset).encode())],
+                        timestamp=timestamp_ms(event),
                         on_delivery=delivered,
                     )
                     produced += 1
