@@ -9,18 +9,20 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from airshift.errors import AirshiftError
-from airshift.events.capture import CaptureStatus, install, status, uninstall
+from airshift.events.capture import CaptureStatus, install, installed_mode, pg_schema, status, uninstall
+from airshift.events.capture.source import open_source
+from airshift.events.capture.wal import WalStatus
 from airshift.events.client import TOKEN_ENV, EventsClient, read_token
 from airshift.events.consumer import Consumer
 from airshift.events.database import connect, mask, parse_url, resolve_url
 from airshift.events.model import Event
 from airshift.events.offsets import open_offset_store
-from airshift.events.outbox import Outbox
 from airshift.events.relay import Relay, RelayStep, single_relay
 from airshift.events.stores import EventFilter, EventLog
 from airshift.events.stores.open import open_log
@@ -67,10 +69,62 @@ def _print_status(state: CaptureStatus, url: str) -> None:
     console.print(table)
 
 
-def install_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
-    """Add the outbox table and the task_instance / dag_run triggers to an Airflow metadata DB."""
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="trigger: row triggers + outbox (any database); wal: PostgreSQL logical decoding, no trigger.",
+        click_type=click.Choice(["trigger", "wal"]),
+    ),
+]
+
+
+def _print_wal_status(state: WalStatus, url: str) -> None:
+    table = Table(title=f"EventStream WAL capture on {url}", title_justify="left", show_header=False)
+    table.add_row("mode", "wal (logical replication slot, pgoutput)")
+    table.add_row("installed", "yes" if state.installed else "no")
+    table.add_row("wal_level", state.wal_level)
+    table.add_row(
+        "slot",
+        f"{state.slot} ({'present' if state.slot_present else 'absent'}, "
+        f"{'in use' if state.slot_active else 'idle'})",
+    )
+    table.add_row("publication tables", ", ".join(state.publication_tables) or "-")
+    lag = "-" if state.lag_bytes is None else f"{state.lag_bytes:,} bytes"
+    table.add_row("lag (WAL not relayed yet)", lag)
+    if state.pending_events is not None:
+        table.add_row("events waiting in the slot", f"{state.pending_events:,}")
+    retained = "-" if state.retained_bytes is None else f"{state.retained_bytes:,} bytes"
+    table.add_row("WAL retained for the slot", retained)
+    console.print(table)
+    for warning in state.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def install_cmd(
+    db: DbOption = None,
+    db_file: DbFileOption = None,
+    schema: SchemaOption = None,
+    mode: ModeOption = "trigger",
+) -> None:
+    """Install the capture: row triggers + outbox (--mode trigger), or a PostgreSQL logical replication
+    slot and publication (--mode wal), on an Airflow metadata DB."""
     url = resolve_url(db, db_file)
-    state = install(connect(url), schema)
+    engine = connect(url)
+    current = installed_mode(engine)
+    if current is not None and current != mode:
+        raise AirshiftError(
+            f"{mask(url)} already has the {current} capture; relay its backlog, run `airshift events "
+            f"uninstall`, then install --mode {mode}"
+        )
+    if mode == "wal":
+        if engine.dialect.name != "postgresql":
+            raise AirshiftError(f"--mode wal needs PostgreSQL; {mask(url)} is {engine.dialect.name}")
+        from airshift.events.capture import wal
+
+        _print_wal_status(wal.install(engine, pg_schema(engine, schema)), mask(url))
+        return
+    state = install(engine, schema)
     _print_status(state, mask(url))
 
 
@@ -82,9 +136,22 @@ def uninstall_cmd(
         bool, typer.Option("--discard-backlog", help="Also drop captured events the relay has not moved yet.")
     ] = False,
 ) -> None:
-    """Remove the triggers (and the outbox, once it is empty)."""
+    """Remove the capture: the triggers (and the outbox, once it is empty), or the slot and publication."""
     url = resolve_url(db, db_file)
-    state, backlog = uninstall(connect(url), schema, discard_backlog=discard_backlog)
+    engine = connect(url)
+    if installed_mode(engine) == "wal":
+        from airshift.events.capture import wal
+
+        pending = wal.status(engine, pg_schema(engine, schema)).pending_events or 0
+        if pending and not discard_backlog:
+            raise AirshiftError(
+                f"the replication slot still holds {pending} event(s) not relayed yet; run `airshift events "
+                "relay --once` and uninstall again, or pass --discard-backlog"
+            )
+        wal.uninstall(engine)
+        console.print("replication slot and publication removed")
+        return
+    state, backlog = uninstall(engine, schema, discard_backlog=discard_backlog)
     if backlog:
         console.print(
             f"[yellow]triggers removed; the outbox keeps {backlog} event(s) not relayed yet.[/] Run "
@@ -97,9 +164,15 @@ def uninstall_cmd(
 
 
 def status_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
-    """Show the installed capture objects and the relay backlog."""
+    """Show the installed capture (trigger or WAL mode) and what waits for the relay."""
     url = resolve_url(db, db_file)
-    _print_status(status(connect(url), schema), mask(url))
+    engine = connect(url)
+    if installed_mode(engine) == "wal":
+        from airshift.events.capture import wal
+
+        _print_wal_status(wal.status(engine, pg_schema(engine, schema)), mask(url))
+        return
+    _print_status(status(engine, schema), mask(url))
 
 
 def relay_cmd(
@@ -121,16 +194,14 @@ def relay_cmd(
     """Move captured transitions into the event log (gap-free offsets, deduplicated)."""
     url = resolve_url(db, db_file)
     engine = connect(url)
-    from airshift.events.capture import outbox_name
-
-    outbox_schema, _ = outbox_name(engine, schema)
     event_log = _log_from_cli(log, create=True)
     sequencer = event_log
+    _mode, source = open_source(engine, schema, sequencer)
     if kafka:
         from airshift.events.stores.kafka import KafkaEventLog
 
         event_log = KafkaEventLog(sequencer, kafka, kafka_topic, kafka_partitions)
-    relay = Relay(Outbox(engine, outbox_schema), event_log, batch_size=batch_size)
+    relay = Relay(source, event_log, batch_size=batch_size)
     with single_relay(sequencer):
         if once:
             step = relay.drain()
