@@ -6,10 +6,10 @@ import json
 import signal
 import tempfile
 import threading
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -69,12 +69,16 @@ def _print_status(state: CaptureStatus, url: str) -> None:
     console.print(table)
 
 
+class CaptureMode(str, Enum):
+    trigger = "trigger"
+    wal = "wal"
+
+
 ModeOption = Annotated[
-    str,
+    CaptureMode,
     typer.Option(
         "--mode",
         help="trigger: row triggers + outbox (any database); wal: PostgreSQL logical decoding, no trigger.",
-        click_type=click.Choice(["trigger", "wal"]),
     ),
 ]
 
@@ -105,19 +109,19 @@ def install_cmd(
     db: DbOption = None,
     db_file: DbFileOption = None,
     schema: SchemaOption = None,
-    mode: ModeOption = "trigger",
+    mode: ModeOption = CaptureMode.trigger,
 ) -> None:
     """Install the capture: row triggers + outbox (--mode trigger), or a PostgreSQL logical replication
     slot and publication (--mode wal), on an Airflow metadata DB."""
     url = resolve_url(db, db_file)
     engine = connect(url)
     current = installed_mode(engine)
-    if current is not None and current != mode:
+    if current is not None and current != mode.value:
         raise AirshiftError(
             f"{mask(url)} already has the {current} capture; relay its backlog, run `airshift events "
-            f"uninstall`, then install --mode {mode}"
+            f"uninstall`, then install --mode {mode.value}"
         )
-    if mode == "wal":
+    if mode is CaptureMode.wal:
         if engine.dialect.name != "postgresql":
             raise AirshiftError(f"--mode wal needs PostgreSQL; {mask(url)} is {engine.dialect.name}")
         from airshift.events.capture import wal
