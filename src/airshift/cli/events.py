@@ -24,6 +24,7 @@ from airshift.events.database import connect, mask, parse_url, resolve_url
 from airshift.events.model import Event
 from airshift.events.offsets import open_offset_store
 from airshift.events.relay import Relay, RelayStep, single_relay
+from airshift.events.retention import RetainingLog
 from airshift.events.stores import EventFilter, EventLog
 from airshift.events.stores.open import open_log
 from airshift.events.stores.sqlite import SqliteEventLog
@@ -340,6 +341,87 @@ def serve_cmd(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def _retaining_log(spec: str) -> RetainingLog:
+    log = _log_from_cli(spec, create=False)
+    if not hasattr(log, "retention_policy"):
+        raise AirshiftError(f"event log {spec}: retention applies to SQLite and PostgreSQL logs")
+    return log  # type: ignore[return-value]
+
+
+def retention_cmd(
+    log: LogSpecOption = str(DEFAULT_LOG),
+    keep_days: Annotated[
+        float | None, typer.Option("--keep-days", min=0.001, help="Keep events logged in the last N days.")
+    ] = None,
+    keep_events: Annotated[
+        int | None, typer.Option("--keep-events", min=1, help="Keep the last N events.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the policy: keep everything.")] = False,
+    forget_consumer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forget-consumer", help="Stop protecting a consumer that is gone for good (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Show or set the log's retention policy and the consumers whose positions compaction respects."""
+    from airshift.events.retention import RetentionPolicy
+
+    retaining = _retaining_log(log)
+    if clear:
+        retaining.set_retention_policy(RetentionPolicy())
+    elif keep_days is not None or keep_events is not None:
+        retaining.set_retention_policy(RetentionPolicy(keep_days=keep_days, keep_events=keep_events))
+    for name in forget_consumer or []:
+        if not retaining.forget_consumer(name):
+            raise AirshiftError(f"no consumer {name!r} is registered in {log}")
+    console.print(f"policy: {retaining.retention_policy().describe()}", highlight=False)
+    console.print(f"offsets held: {retaining.first_offset()}..{retaining.last_offset()}", highlight=False)
+    for name, offset in sorted(retaining.consumer_positions().items()):
+        console.print(f"consumer {name}: committed offset {offset}", highlight=False)
+
+
+def compact_cmd(
+    log: LogSpecOption = str(DEFAULT_LOG),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete past consumers that have not read that far (they will error)."),
+    ] = False,
+) -> None:
+    """Delete the events the retention policy no longer keeps (never past a registered consumer)."""
+    from airshift.events.retention import compact, plan_compaction
+
+    retaining = _retaining_log(log)
+    policy = retaining.retention_policy()
+    if policy.empty:
+        raise AirshiftError(
+            f"event log {log} has no retention policy; set one with `airshift events retention`"
+        )
+    if dry_run:
+        plan, deleted = plan_compaction(retaining, force=force), 0
+    else:
+        plan, deleted = compact(retaining, force=force)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"policy: {policy.describe()}", highlight=False)
+    count = plan.deletes if dry_run else deleted
+    start = retaining.first_offset()
+    console.print(
+        f"{verb} {count:,} event(s)"
+        + (f" up to offset {plan.delete_through}" if plan.delete_through else "")
+        + ("" if dry_run else f"; the log now starts at offset {start}"),
+        highlight=False,
+    )
+    for name, offset in plan.blocking.items():
+        held = "was overridden (--force)" if force else "holds compaction back"
+        console.print(
+            f"[yellow]consumer {name} at offset {offset} {held}[/] (the policy allows up to {plan.policy_through})",
+            highlight=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the `events` command group."""
     events_app = typer.Typer(
@@ -353,4 +435,6 @@ def register(app: typer.Typer) -> None:
     events_app.command("relay")(relay_cmd)
     events_app.command("tail")(tail_cmd)
     events_app.command("serve")(serve_cmd)
+    events_app.command("retention")(retention_cmd)
+    events_app.command("compact")(compact_cmd)
     app.add_typer(events_app, name="events")
