@@ -22,6 +22,7 @@ BENCHMARKS = {
     "verify": "verify_bench.py",  # verify vs a bare DagBag load
     "events": "events_bench.py",  # trigger overhead, relay throughput, latency
     "transfer": "transfer_bench.py",  # history rows/s and peak memory
+    "capture": "capture_bench.py",  # PostgreSQL capture modes: cost to writes, relay, latency
 }
 
 
