@@ -64,7 +64,11 @@ def _capture_function(schema: str, table: str, operation: str) -> str:
         f"WHERE o.r IS NULL OR o.r->'state' IS DISTINCT FROM n.r->'state' "
         f"OR o.r->'{attempt}' IS DISTINCT FROM n.r->'{attempt}'"
     )
-    old_cte = "" if operation == "INSERT" else ", old_rows_json AS (SELECT to_jsonb(o) AS r FROM old_rows AS o)"
+    old_cte = (
+        ""
+        if operation == "INSERT"
+        else ", old_rows_json AS MATERIALIZED (SELECT to_jsonb(o) AS r FROM old_rows AS o)"
+    )
     if table == DAG_RUN:
         run_id = "c.r->>'run_id'"
         run_attempt = "COALESCE((c.r->>'clear_number')::integer, 0)"
@@ -78,9 +82,12 @@ def _capture_function(schema: str, table: str, operation: str) -> str:
         run_attempt = "COALESCE((to_jsonb(dr)->>'clear_number')::integer, 0)"
         join = f" LEFT JOIN {dag_run} AS dr ON dr.dag_id = k.dag_id AND dr.run_id = k.run_id"
     name = qualified(schema, f"{FUNCTION}_{table}_{operation.lower()}")
-    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $airshift$
+    # jit = off for this function only (a SET clause is undone when it returns): the planner cannot know
+    # how many rows a transition table holds, overestimates, and JIT-compiles the statement, which cost
+    # seconds per batch UPDATE in the benchmark, far more than running the query.
+    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $airshift$
         BEGIN
-            WITH new_rows_json AS (SELECT to_jsonb(n) AS r FROM new_rows AS n){old_cte},
+            WITH new_rows_json AS MATERIALIZED (SELECT to_jsonb(n) AS r FROM new_rows AS n){old_cte},
             changed AS ({changed}),
             keyed AS (SELECT c.r, c.old, c.r->>'dag_id' AS dag_id, {run_id} AS run_id FROM changed AS c)
             INSERT INTO {outbox}
@@ -122,7 +129,11 @@ def install_statements(schema: str) -> list[str]:
     for (table, operation), trigger in TRIGGERS.items():
         statements.append(_capture_function(schema, table, operation))
         statements.append(f"DROP TRIGGER IF EXISTS {_q(trigger)} ON {qualified(schema, table)}")
-        transition = "NEW TABLE AS new_rows" if operation == "INSERT" else "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+        transition = (
+            "NEW TABLE AS new_rows"
+            if operation == "INSERT"
+            else "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+        )
         function = qualified(schema, f"{FUNCTION}_{table}_{operation.lower()}")
         statements.append(
             f"CREATE TRIGGER {_q(trigger)} AFTER {operation} ON {qualified(schema, table)} "

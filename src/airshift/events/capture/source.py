@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from airshift.errors import AirshiftError
 from airshift.events.capture import installed_mode, outbox_name, pg_schema
+from airshift.events.capture.wal import RowKey
 from airshift.events.database import mask
 from airshift.events.model import NO_STATE, NewEvent
 from airshift.events.stores import EventFilter, EventLog
@@ -23,24 +24,25 @@ class CaptureSource(Protocol):
     def count(self) -> int: ...
 
 
-def last_state_reader(log: EventLog) -> Callable[[tuple[str, str, str, int]], tuple[str, int] | None]:
-    """For WAL mode after a restart: a row's last state and attempt as the log has them."""
+def last_state_reader(log: EventLog) -> Callable[[str, str], dict[RowKey, tuple[str, int]]]:
+    """For WAL mode after a restart: the last state and attempt of every row of one DAG run, as the log
+    has them (one read per run, not per row)."""
 
-    def last_state(key: tuple[str, str, str, int]) -> tuple[str, int] | None:
-        dag_id, run_id, task_id, map_index = key
-        found: tuple[str, int] | None = None
+    def run_states(dag_id: str, run_id: str) -> dict[RowKey, tuple[str, int]]:
+        found: dict[RowKey, tuple[str, int]] = {}
         after = 0
-        where = EventFilter(dag_id=dag_id, run_id=run_id, task_id=task_id)
+        where = EventFilter(dag_id=dag_id, run_id=run_id)
         while True:
             batch = log.read(after, 1000, where)
             for event in batch:
-                if event.map_index == map_index and event.kind in ("task_instance", "dag_run"):
-                    found = (event.state or NO_STATE, event.try_number)
+                if event.kind in ("task_instance", "dag_run"):
+                    key = (dag_id, run_id, event.task_id, event.map_index)
+                    found[key] = (event.state or NO_STATE, event.try_number)
             if len(batch) < 1000:
                 return found
             after = batch[-1].offset
 
-    return last_state
+    return run_states
 
 
 def open_source(engine: Engine, schema: str | None, log: EventLog) -> tuple[str, CaptureSource]:

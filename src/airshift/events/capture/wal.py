@@ -243,7 +243,8 @@ def _json_like_timestamp(raw: str | None) -> str | None:
 
 
 RowKey = tuple[str, str, str, int]  # (dag_id, run_id, task_id, map_index); task_id "" for a DAG run
-LastState = Callable[[RowKey], tuple[str, int] | None]
+# The log's last (state, attempt) of every row of one DAG run (dag_id, run_id).
+RunStates = Callable[[str, str], dict[RowKey, tuple[str, int]]]
 
 
 class WalSource:
@@ -254,7 +255,7 @@ class WalSource:
         self,
         engine: Engine,
         schema: str,
-        last_state_in_log: LastState | None = None,
+        last_state_in_log: RunStates | None = None,
         cache_size: int = STATE_CACHE_SIZE,
     ) -> None:
         self.engine = engine
@@ -266,6 +267,7 @@ class WalSource:
         self._clear_numbers: dict[tuple[str, str], int] = {}  # (dag_id, run_id) -> clear number
         self._advance_to: int | None = None
         self._has_clear_number: bool | None = None
+        self._runs_read_from_log: OrderedDict[tuple[str, str], None] = OrderedDict()
         with engine.connect() as connection:
             self.slot = slot_name(_database(connection))
 
@@ -410,16 +412,27 @@ class WalSource:
         )
 
     def _previous(self, key: RowKey) -> tuple[str, int] | None:
+        if key not in self._states and self.last_state_in_log is not None:
+            run = (key[0], key[1])
+            if run not in self._runs_read_from_log:
+                # A row not seen since the relay started: what the log last recorded for its whole run.
+                for row, value in self.last_state_in_log(*run).items():
+                    if row not in self._states:  # never older values over what the stream showed
+                        self._remember(row, value)
+                self._runs_read_from_log[run] = None
+                while len(self._runs_read_from_log) > self._cache_size // 100:
+                    self._runs_read_from_log.popitem(last=False)
         if key in self._states:
             self._states.move_to_end(key)
             return self._states[key]
-        return self.last_state_in_log(key) if self.last_state_in_log is not None else None
+        return None
 
     def _remember(self, key: RowKey, value: tuple[str, int]) -> None:
         self._states[key] = value
         self._states.move_to_end(key)
         while len(self._states) > self._cache_size:
-            self._states.popitem(last=False)
+            (dag_id, run_id, _task, _index), _value = self._states.popitem(last=False)
+            self._runs_read_from_log.pop((dag_id, run_id), None)  # read that run again if needed
 
     def _run_id_110(self, dag_id: str, execution_date: str | None, connection: Connection) -> str:
         """Airflow 1.10 task instances carry only an execution_date: their run's id by that date."""
