@@ -57,7 +57,16 @@ class Consumer:
     def open(
         cls, log: str | Path, offsets: str | Path, name: str, where: EventFilter | None = None
     ) -> Consumer:
-        """A consumer of a log given as a SQLite path or PostgreSQL URL, offsets as a file path or URL."""
+        """A consumer of a log given as a SQLite path, a PostgreSQL URL or `kafka://HOST:PORT/TOPIC` (the
+        topic the relay publishes to), offsets as a file path or URL."""
+        text = str(log)
+        if text.startswith("kafka://"):
+            from airshift.events.stores.kafka_reader import KafkaEventReader
+
+            address, _, topic = text.removeprefix("kafka://").partition("/")
+            if not address or not topic:
+                raise AirshiftError(f"{text!r}: a Kafka log is kafka://HOST:PORT/TOPIC")
+            return cls(KafkaEventReader(address, topic), open_offset_store(offsets), name, where)
         from airshift.events.stores.open import open_log
 
         return cls(open_log(log, create=False), open_offset_store(offsets), name, where)
