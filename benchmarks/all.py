@@ -26,6 +26,7 @@ BENCHMARKS = {
     "cutover": "cutover_bench.py",  # DAGs per minute switched, time per step
     "route": "route_bench.py",  # router overhead over calling Airflow 3.3.2 directly
     "kafka": "kafka_bench.py",  # kafka compare records/s and peak memory vs a bare read and kcat
+    "capture": "capture_bench.py",  # PostgreSQL capture modes: cost to writes, relay, latency
 }
 
 

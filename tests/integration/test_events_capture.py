@@ -16,6 +16,7 @@ from test_events_support import (  # noqa: F401 (fixture)
     MetadataFactory,
     airshift,
     metadata_dbs_fixture,
+    runtime_with_postgres,
 )
 
 from airshift.events.capture import install, status, uninstall
@@ -188,6 +189,35 @@ def test_airflow_db_migrate_and_reset_with_the_capture_installed(metadata_dbs: M
     after = status(engine)
     assert after.outbox_present and after.backlog == 1 and not after.triggers
     assert install(engine).installed
+    engine.dispose()
+
+
+def test_airflow_db_migrate_211_to_33_with_the_capture_installed_on_postgres(
+    metadata_dbs: MetadataFactory,
+) -> None:
+    """The statement-level triggers stay in place while Airflow 3.3.2's `airflow db migrate` upgrades a
+    2.11.2 database (renaming dag_run.execution_date to logical_date, adding columns, rewriting rows), and
+    capture the first transition after it, with the renamed column read."""
+    db = metadata_dbs.new("2.11.2", "postgres", showcase_run=True)
+    engine = create_engine(db.url)
+    install(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE task_instance SET state = 'queued' WHERE task_id = 'ok'"))
+    newer = MetadataDb(runtime_with_postgres("3.3.2"), db.home, db.airflow_url, db.url, db.pg_name)
+    migrated = newer.airflow("db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    after = status(engine)
+    assert after.installed, after
+    assert after.backlog == 1  # the migration's own row rewrites changed no state: nothing captured
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE task_instance SET state = 'success' WHERE task_id = 'ok'"))
+        connection.execute(text("UPDATE dag_run SET state = 'running'"))
+    log = SqliteEventLog(db.home / "events.db")
+    Relay(Outbox(engine), log).drain()
+    ok = [e for e in log.read(0, 100) if e.task_id == "ok"]
+    assert [(e.previous_state, e.state) for e in ok] == [("success", "queued"), ("queued", "success")]
+    run = [e for e in log.read(0, 100) if e.kind == "dag_run"]
+    assert run[-1].state == "running" and run[-1].logical_date  # dag_run.logical_date, after the rename
     engine.dispose()
 
 

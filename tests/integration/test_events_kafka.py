@@ -175,3 +175,72 @@ def test_relay_cli_publishes_to_kafka(broker: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     contents = _topic_contents(broker, topic, 3)
     assert sorted(e.offset for events in contents.values() for e in events) == list(range(1, 42))
+
+
+def test_consumer_sdk_reads_the_topic_in_log_order_and_resumes_from_its_offset(
+    broker: str, tmp_path: Path
+) -> None:
+    """`Consumer.open("kafka://...")`: the same events as the log, in log offset order, committed after the
+    handler; a consumer stopped mid-stream resumes from its stored offset, missing and repeating nothing;
+    a publisher that has not caught up holds later offsets back instead of letting them skip ahead."""
+    from airshift.events.consumer import Consumer
+
+    topic = f"sdk-{uuid.uuid4().hex[:8]}"
+    log = SqliteEventLog(tmp_path / "events.db")
+    log.append(_events(250))
+    # Published up to 150 in dag_0's partition only, up to 100 elsewhere: offset 101 (dag_0) is there,
+    # 102 (dag_1) is not, so 103.. must wait for it.
+    ahead = partition_for("dag_0", 3)
+    KafkaEventLog(_Partial(log, {0, 1, 2}, 100), broker, topic).publish()  # type: ignore[arg-type]
+    KafkaEventLog(_Partial(log, {ahead}, 150), broker, topic).publish()  # type: ignore[arg-type]
+    offsets = tmp_path / "offsets.json"
+    spec = f"kafka://{broker}/{topic}"
+
+    first = Consumer.open(spec, offsets, "billing")
+    seen = [event.offset for event in first.events(follow=False)]
+    assert seen == list(range(1, 102)) and first.position == 101  # nothing past the hole at 102
+
+    KafkaEventLog(log, broker, topic).publish()  # the publisher catches up
+    second = Consumer.open(spec, offsets, "billing")
+    handled: list[int] = []
+    for event in second.events(follow=False):
+        handled.append(event.offset)
+        if event.offset == 180:
+            break  # stopped while handling 180: it stays uncommitted
+    assert second.position == 179
+    third = Consumer.open(spec, offsets, "billing")
+    rest = [event.offset for event in third.events(follow=False)]
+    assert handled + rest[1:] == list(range(102, 251)) and rest[0] == 180  # at-least-once: 180 again
+    assert [e.model_dump() for e in log.read(0, 300)] == [
+        e.model_dump() for e in Consumer.open(spec, tmp_path / "other.json", "audit").events(follow=False)
+    ]
+
+
+def test_consumer_sdk_names_a_hole_in_the_topic(
+    broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An offset that never arrives (the topic's retention removed it, or another tool wrote the topic) is a
+    clear error naming it, after a patience window, not a silent skip and not an endless wait."""
+    from airshift.errors import AirshiftError
+    from airshift.events.consumer import Consumer
+    from airshift.events.stores import kafka_reader
+
+    monkeypatch.setattr(kafka_reader, "GAP_PATIENCE_SECONDS", 1.0)
+    topic = f"hole-{uuid.uuid4().hex[:8]}"
+    log = SqliteEventLog(tmp_path / "events.db")
+    log.append(_events(10))
+    events = log.read(0, 10)
+    KafkaEventLog(_Partial(log, {0, 1, 2}, 0), broker, topic).publish()  # type: ignore[arg-type]  # creates it
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker})
+    for event in events:
+        if event.offset != 3:
+            producer.produce(topic, value=json.dumps(event.model_dump()).encode(), partition=0,
+                             headers={OFFSET_HEADER: str(event.offset).encode()})  # fmt: skip
+    producer.flush(30)
+    consumer = Consumer.open(f"kafka://{broker}/{topic}", tmp_path / "offsets.json", "c")
+    seen: list[int] = []
+    with pytest.raises(AirshiftError, match="no event with log offset 3"):
+        for _ in range(100):
+            seen.extend(event.offset for event in consumer.events(follow=False))
+            time.sleep(0.2)
+    assert seen == [1, 2]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ from airshift.events.relay import single_relay
 from airshift.events.stores import EventFilter
 from airshift.events.stores.open import open_log
 from airshift.events.stores.postgres import PostgresEventLog
+from tests.support.retention import exercise_retention
 
 pytestmark = pytest.mark.integration
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -118,3 +120,12 @@ def test_reads_restricted_to_readable_dags(pg_url: str) -> None:
     assert [event.offset for event in log.read(2, 100, allowed)] == [4]
     assert log.read(0, 100, EventFilter(dag_ids=frozenset())) == []
     assert log.read(0, 100, EventFilter(dag_id="dag_1", dag_ids=frozenset({"dag_3"}))) == []
+
+
+def test_retention_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    """The same retention behaviour as the SQLite log (tests/events/test_retention.py)."""
+    log = open_log(pg_url)
+    assert isinstance(log, PostgresEventLog)
+    log.append([_event(1, number) for number in range(100)])
+    exercise_retention(log, tmp_path / "offsets.json")
+    assert log.append([_event(2, 1)]).last_offset == 101  # offsets go on after compaction

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from test_events_capture import assert_complete_chains
 from test_events_support import SHOWCASE, MetadataDb, MetadataFactory, airshift, metadata_dbs_fixture  # noqa: F401
 
 from airshift.events.capture import install
-from airshift.events.model import NO_STATE
+from airshift.events.model import NO_STATE, Event
 from airshift.events.stores.sqlite import SqliteEventLog
 from tests.state.airflow_envs import free_port
 
@@ -40,9 +41,9 @@ def _wait(engine: Engine, sql: str, what: str, processes: list[subprocess.Popen[
         time.sleep(1)
 
 
-@pytest.fixture
-def deployment(metadata_dbs: MetadataFactory, tmp_path: Path) -> Iterator[tuple[MetadataDb, dict[str, str]]]:
-    db = metadata_dbs.new("3.3.2", "postgres")
+@contextmanager
+def airflow3_deployment(db: MetadataDb, folder: Path) -> Iterator[dict[str, str]]:
+    """api-server, dag-processor and scheduler (LocalExecutor) on `db`; yields their environment."""
     port = free_port()
     env = {
         **db.env(),
@@ -66,13 +67,13 @@ def deployment(metadata_dbs: MetadataFactory, tmp_path: Path) -> Iterator[tuple[
     processes = []
     try:
         for command in commands:
-            output = open(tmp_path / f"{command[0]}.log", "wb")  # noqa: SIM115 (kept open for the process)
+            output = open(folder / f"{command[0]}.log", "wb")  # noqa: SIM115 (kept open for the process)
             process = subprocess.Popen(
                 [str(db.runtime.bin_dir / "airflow"), *command], env=env, cwd=db.home,
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
             processes.append(process)
-        yield db, env
+        yield env
         for process in processes:
             assert process.poll() is None, "an Airflow component died during the test"
     finally:
@@ -87,12 +88,16 @@ def deployment(metadata_dbs: MetadataFactory, tmp_path: Path) -> Iterator[tuple[
                 process.wait(timeout=30)
 
 
-def test_scheduler_run_then_clear_and_rerun(
-    deployment: tuple[MetadataDb, dict[str, str]], tmp_path: Path
-) -> None:
-    db, env = deployment
-    engine = create_engine(db.url)
-    install(engine)
+@pytest.fixture
+def deployment(metadata_dbs: MetadataFactory, tmp_path: Path) -> Iterator[tuple[MetadataDb, dict[str, str]]]:
+    db = metadata_dbs.new("3.3.2", "postgres")
+    with airflow3_deployment(db, tmp_path) as env:
+        yield db, env
+
+
+def run_showcase_then_clear(db: MetadataDb, env: dict[str, str], engine: Engine) -> None:
+    """Trigger the showcase DAG under the scheduler, wait for it, clear `broken` (and downstream) and wait
+    for the rerun: every kind of transition, the scheduler's bulk UPDATEs and a clear included."""
     airflow = str(db.runtime.bin_dir / "airflow")
     running: list[subprocess.Popen[bytes]] = []
 
@@ -116,10 +121,9 @@ def test_scheduler_run_then_clear_and_rerun(
     cli("tasks", "clear", SHOWCASE, "--task-regex", "broken", "--downstream", "--yes")
     _wait(engine, finished + " AND clear_number = 1", "the rerun DAG run to finish", running)
 
-    log_path = tmp_path / "events.db"
-    relayed = airshift("events", "relay", "--db", db.url, "--log", str(log_path), "--once")
-    assert relayed.returncode == 0, relayed.stderr
-    events = SqliteEventLog(log_path).read(0, 10_000)
+
+def assert_showcase_history(events: list[Event], engine: Engine) -> None:
+    """The log of run_showcase_then_clear holds every transition, as the DAG defines them."""
     assert_complete_chains(events)
 
     def states(task_id: str, try_number: int, attempt: int = 0) -> list[str]:
@@ -152,4 +156,18 @@ def test_scheduler_run_then_clear_and_rerun(
     for task_id, state, try_number in final:
         last = [e for e in events if e.task_id == task_id][-1]
         assert (last.state, last.try_number) == (state or NO_STATE, try_number), task_id
+
+
+def test_scheduler_run_then_clear_and_rerun(
+    deployment: tuple[MetadataDb, dict[str, str]], tmp_path: Path
+) -> None:
+    db, env = deployment
+    engine = create_engine(db.url)
+    install(engine)
+    run_showcase_then_clear(db, env, engine)
+
+    log_path = tmp_path / "events.db"
+    relayed = airshift("events", "relay", "--db", db.url, "--log", str(log_path), "--once")
+    assert relayed.returncode == 0, relayed.stderr
+    assert_showcase_history(SqliteEventLog(log_path).read(0, 10_000), engine)
     engine.dispose()

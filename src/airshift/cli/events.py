@@ -6,6 +6,7 @@ import json
 import signal
 import tempfile
 import threading
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,8 +18,10 @@ from airshift.errors import AirshiftError
 
 if TYPE_CHECKING:  # SQLAlchemy, httpx, pydantic and FastAPI load with the command that uses them
     from airshift.events.capture import CaptureStatus
+    from airshift.events.capture.wal import WalStatus
     from airshift.events.model import Event
     from airshift.events.relay import RelayStep
+    from airshift.events.retention import RetainingLog
     from airshift.events.stores import EventLog
 
 TOKEN_ENV = "AIRSHIFT_EVENTS_TOKEN"  # the same as airshift.events.client.TOKEN_ENV (a test keeps them equal)
@@ -63,13 +66,69 @@ def _print_status(state: CaptureStatus, url: str) -> None:
     console.print(table)
 
 
-def install_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
-    """Add the outbox table and the task_instance / dag_run triggers to an Airflow metadata DB."""
-    from airshift.events.capture import install
+class CaptureMode(str, Enum):
+    trigger = "trigger"
+    wal = "wal"
+
+
+ModeOption = Annotated[
+    CaptureMode,
+    typer.Option(
+        "--mode",
+        help="trigger: row triggers + outbox (any database); wal: PostgreSQL logical decoding, no trigger.",
+    ),
+]
+
+
+def _print_wal_status(state: WalStatus, url: str) -> None:
+    table = Table(title=f"EventStream WAL capture on {url}", title_justify="left", show_header=False)
+    table.add_row("mode", "wal (logical replication slot, pgoutput)")
+    table.add_row("installed", "yes" if state.installed else "no")
+    table.add_row("wal_level", state.wal_level)
+    table.add_row(
+        "slot",
+        f"{state.slot} ({'present' if state.slot_present else 'absent'}, "
+        f"{'in use' if state.slot_active else 'idle'})",
+    )
+    table.add_row("publication tables", ", ".join(state.publication_tables) or "-")
+    lag = "-" if state.lag_bytes is None else f"{state.lag_bytes:,} bytes"
+    table.add_row("lag (WAL not relayed yet)", lag)
+    if state.pending_events is not None:
+        table.add_row("events waiting in the slot", f"{state.pending_events:,}")
+    retained = "-" if state.retained_bytes is None else f"{state.retained_bytes:,} bytes"
+    table.add_row("WAL retained for the slot", retained)
+    console.print(table)
+    for warning in state.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def install_cmd(
+    db: DbOption = None,
+    db_file: DbFileOption = None,
+    schema: SchemaOption = None,
+    mode: ModeOption = CaptureMode.trigger,
+) -> None:
+    """Install the capture: row triggers + outbox (--mode trigger), or a PostgreSQL logical replication
+    slot and publication (--mode wal), on an Airflow metadata DB."""
+    from airshift.events.capture import install, installed_mode, pg_schema
     from airshift.events.database import connect, mask, resolve_url
 
     url = resolve_url(db, db_file)
-    state = install(connect(url), schema)
+    engine = connect(url)
+    current = installed_mode(engine)
+    if current is not None and current != mode.value:
+        raise AirshiftError(
+            f"{mask(url)} already has the {current} capture; relay its backlog, run `airshift events "
+            f"uninstall`, then install --mode {mode.value}"
+        )
+    if mode is CaptureMode.wal:
+        if engine.dialect.name != "postgresql":
+            raise AirshiftError(f"--mode wal needs PostgreSQL; {mask(url)} is {engine.dialect.name}")
+        from airshift.events.capture import wal
+
+        _print_wal_status(wal.install(engine, pg_schema(engine, schema)), mask(url))
+        return
+    state = install(engine, schema)
     _print_status(state, mask(url))
 
 
@@ -81,12 +140,25 @@ def uninstall_cmd(
         bool, typer.Option("--discard-backlog", help="Also drop captured events the relay has not moved yet.")
     ] = False,
 ) -> None:
-    """Remove the triggers (and the outbox, once it is empty)."""
-    from airshift.events.capture import uninstall
+    """Remove the capture: the triggers (and the outbox, once it is empty), or the slot and publication."""
+    from airshift.events.capture import installed_mode, pg_schema, uninstall
     from airshift.events.database import connect, mask, resolve_url
 
     url = resolve_url(db, db_file)
-    state, backlog = uninstall(connect(url), schema, discard_backlog=discard_backlog)
+    engine = connect(url)
+    if installed_mode(engine) == "wal":
+        from airshift.events.capture import wal
+
+        pending = wal.status(engine, pg_schema(engine, schema)).pending_events or 0
+        if pending and not discard_backlog:
+            raise AirshiftError(
+                f"the replication slot still holds {pending} event(s) not relayed yet; run `airshift events "
+                "relay --once` and uninstall again, or pass --discard-backlog"
+            )
+        wal.uninstall(engine)
+        console.print("replication slot and publication removed")
+        return
+    state, backlog = uninstall(engine, schema, discard_backlog=discard_backlog)
     if backlog:
         console.print(
             f"[yellow]triggers removed; the outbox keeps {backlog} event(s) not relayed yet.[/] Run "
@@ -99,12 +171,18 @@ def uninstall_cmd(
 
 
 def status_cmd(db: DbOption = None, db_file: DbFileOption = None, schema: SchemaOption = None) -> None:
-    """Show the installed capture objects and the relay backlog."""
-    from airshift.events.capture import status
+    """Show the installed capture (trigger or WAL mode) and what waits for the relay."""
+    from airshift.events.capture import installed_mode, pg_schema, status
     from airshift.events.database import connect, mask, resolve_url
 
     url = resolve_url(db, db_file)
-    _print_status(status(connect(url), schema), mask(url))
+    engine = connect(url)
+    if installed_mode(engine) == "wal":
+        from airshift.events.capture import wal
+
+        _print_wal_status(wal.status(engine, pg_schema(engine, schema)), mask(url))
+        return
+    _print_status(status(engine, schema), mask(url))
 
 
 def relay_cmd(
@@ -137,16 +215,15 @@ def relay_cmd(
     ] = 0,
 ) -> None:
     """Move captured transitions into the event log (gap-free offsets, deduplicated)."""
-    from airshift.events.capture import outbox_name
+    from airshift.events.capture.source import open_source
     from airshift.events.database import connect, mask, resolve_url
-    from airshift.events.outbox import Outbox
     from airshift.events.relay import Relay, single_relay
 
     url = resolve_url(db, db_file)
     engine = connect(url)
-    outbox_schema, _ = outbox_name(engine, schema)
     event_log = _log_from_cli(log, create=True)
     sequencer = event_log
+    _mode, source = open_source(engine, schema, sequencer)
     if kafka or kafka_config:
         from airshift.events.stores.kafka import KafkaEventLog
         from airshift.kafka.config import load_client_config
@@ -157,7 +234,7 @@ def relay_cmd(
         event_log = KafkaEventLog(
             sequencer, client.bootstrap, kafka_topic, kafka_partitions, client.librdkafka(), kafka_from_offset
         )
-    relay = Relay(Outbox(engine, outbox_schema), event_log, batch_size=batch_size)
+    relay = Relay(source, event_log, batch_size=batch_size)
     with single_relay(sequencer):
         if once:
             step = relay.drain()
@@ -366,6 +443,87 @@ def token_cmd(
     console.print(f"wrote a new API token to {file} (readable by you only)", highlight=False)
 
 
+def _retaining_log(spec: str) -> RetainingLog:
+    log = _log_from_cli(spec, create=False)
+    if not hasattr(log, "retention_policy"):
+        raise AirshiftError(f"event log {spec}: retention applies to SQLite and PostgreSQL logs")
+    return log  # type: ignore[return-value]
+
+
+def retention_cmd(
+    log: LogSpecOption = str(DEFAULT_LOG),
+    keep_days: Annotated[
+        float | None, typer.Option("--keep-days", min=0.001, help="Keep events logged in the last N days.")
+    ] = None,
+    keep_events: Annotated[
+        int | None, typer.Option("--keep-events", min=1, help="Keep the last N events.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the policy: keep everything.")] = False,
+    forget_consumer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forget-consumer", help="Stop protecting a consumer that is gone for good (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Show or set the log's retention policy and the consumers whose positions compaction respects."""
+    from airshift.events.retention import RetentionPolicy
+
+    retaining = _retaining_log(log)
+    if clear:
+        retaining.set_retention_policy(RetentionPolicy())
+    elif keep_days is not None or keep_events is not None:
+        retaining.set_retention_policy(RetentionPolicy(keep_days=keep_days, keep_events=keep_events))
+    for name in forget_consumer or []:
+        if not retaining.forget_consumer(name):
+            raise AirshiftError(f"no consumer {name!r} is registered in {log}")
+    console.print(f"policy: {retaining.retention_policy().describe()}", highlight=False)
+    console.print(f"offsets held: {retaining.first_offset()}..{retaining.last_offset()}", highlight=False)
+    for name, offset in sorted(retaining.consumer_positions().items()):
+        console.print(f"consumer {name}: committed offset {offset}", highlight=False)
+
+
+def compact_cmd(
+    log: LogSpecOption = str(DEFAULT_LOG),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete past consumers that have not read that far (they will error)."),
+    ] = False,
+) -> None:
+    """Delete the events the retention policy no longer keeps (never past a registered consumer)."""
+    from airshift.events.retention import compact, plan_compaction
+
+    retaining = _retaining_log(log)
+    policy = retaining.retention_policy()
+    if policy.empty:
+        raise AirshiftError(
+            f"event log {log} has no retention policy; set one with `airshift events retention`"
+        )
+    if dry_run:
+        plan, deleted = plan_compaction(retaining, force=force), 0
+    else:
+        plan, deleted = compact(retaining, force=force)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"policy: {policy.describe()}", highlight=False)
+    count = plan.deletes if dry_run else deleted
+    start = retaining.first_offset()
+    console.print(
+        f"{verb} {count:,} event(s)"
+        + (f" up to offset {plan.delete_through}" if plan.delete_through else "")
+        + ("" if dry_run else f"; the log now starts at offset {start}"),
+        highlight=False,
+    )
+    for name, offset in plan.blocking.items():
+        held = "was overridden (--force)" if force else "holds compaction back"
+        console.print(
+            f"[yellow]consumer {name} at offset {offset} {held}[/] (the policy allows up to {plan.policy_through})",
+            highlight=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the `events` command group."""
     events_app = typer.Typer(
@@ -380,4 +538,6 @@ def register(app: typer.Typer) -> None:
     events_app.command("tail")(tail_cmd)
     events_app.command("serve")(serve_cmd)
     events_app.command("token")(token_cmd)
+    events_app.command("retention")(retention_cmd)
+    events_app.command("compact")(compact_cmd)
     app.add_typer(events_app, name="events")

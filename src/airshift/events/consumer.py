@@ -13,6 +13,7 @@ restart (the offset was not committed), and never skips one. Handlers should be 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Protocol
 from airshift.errors import AirshiftError
 from airshift.events.model import Event
 from airshift.events.offsets import OffsetStore, open_offset_store
+from airshift.events.retention import check_position
 from airshift.events.stores import EventFilter
 
 
@@ -55,7 +57,16 @@ class Consumer:
     def open(
         cls, log: str | Path, offsets: str | Path, name: str, where: EventFilter | None = None
     ) -> Consumer:
-        """A consumer of a log given as a SQLite path or PostgreSQL URL, offsets as a file path or URL."""
+        """A consumer of a log given as a SQLite path, a PostgreSQL URL or `kafka://HOST:PORT/TOPIC` (the
+        topic the relay publishes to), offsets as a file path or URL."""
+        text = str(log)
+        if text.startswith("kafka://"):
+            from airshift.events.stores.kafka_reader import KafkaEventReader
+
+            address, _, topic = text.removeprefix("kafka://").partition("/")
+            if not address or not topic:
+                raise AirshiftError(f"{text!r}: a Kafka log is kafka://HOST:PORT/TOPIC")
+            return cls(KafkaEventReader(address, topic), open_offset_store(offsets), name, where)
         from airshift.events.stores.open import open_log
 
         return cls(open_log(log, create=False), open_offset_store(offsets), name, where)
@@ -74,6 +85,8 @@ class Consumer:
         the log has nothing more."""
         stop = stop or threading.Event()
         after = self.position
+        check_position(self.source, self.name, after)
+        self._register(after)
         while not stop.is_set():
             batch = self.source.read(after, self.batch_size, self.where)
             for event in batch:
@@ -81,11 +94,23 @@ class Consumer:
                 self.commit(event)
                 after = event.offset
                 if stop.is_set():
+                    self._register(after)
                     return
+            if batch:
+                self._register(after)
             if len(batch) < self.batch_size:
                 if not follow:
                     return
                 stop.wait(self.poll_interval)
+
+    def _register(self, offset: int) -> None:
+        """Tell the log how far this consumer got, so compaction never removes what it has not read. Once per
+        batch, not per event: a lagging record only makes compaction more careful. Logs that cannot take it
+        (the HTTP API, a reader without write access) simply do not protect this consumer."""
+        register = getattr(self.source, "register_consumer", None)
+        if callable(register):
+            with contextlib.suppress(AirshiftError):
+                register(self.name, offset)
 
     def run(
         self, handler: Callable[[Event], object], follow: bool = True, stop: threading.Event | None = None

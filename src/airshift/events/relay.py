@@ -1,4 +1,5 @@
-"""The relay: moves captured transitions from the outbox into the event log.
+"""The relay: moves captured transitions from the outbox (or, in WAL mode, the replication slot) into the
+event log.
 
 Order of durability, which makes a crash at any instant safe:
 1. read a batch of committed outbox rows (id order);
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from airshift.errors import AirshiftError
-from airshift.events.outbox import Outbox
+from airshift.events.capture.source import CaptureSource
 from airshift.events.stores import EventLog
 
 _PG_LOCK_KEY = 0x61697273686966  # "airshif": one relay per PostgreSQL event log
@@ -34,7 +35,7 @@ class RelayStep:
 
 
 class Relay:
-    def __init__(self, outbox: Outbox, log: EventLog, batch_size: int = 500) -> None:
+    def __init__(self, outbox: CaptureSource, log: EventLog, batch_size: int = 500) -> None:
         if batch_size < 1:
             raise AirshiftError("the relay batch size must be at least 1")
         self.outbox = outbox

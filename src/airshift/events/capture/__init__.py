@@ -181,3 +181,33 @@ def outbox_name(engine: Engine, schema: str | None = None) -> tuple[str | None, 
         with engine.connect() as connection:
             return _pg_schema(connection, schema), OUTBOX
     return schema, OUTBOX
+
+
+# ----------------------------------------------------------------------------------------------------
+# Two capture modes: row triggers + outbox (every database), or the WAL (PostgreSQL with wal_level =
+# logical). One database uses one of them; the relay reads whichever is installed.
+
+
+def installed_mode(engine: Engine) -> str | None:
+    """ "wal" when this database has airshift's replication slot, "trigger" when it has the outbox
+    triggers, None when neither is installed."""
+    if engine.dialect.name == "postgresql":
+        from airshift.events.capture import wal
+
+        try:
+            with engine.connect() as connection:
+                if wal.is_installed(connection):
+                    return "wal"
+        except DBAPIError as error:
+            raise _friendly(engine, "reading the event capture status", error) from None
+    try:
+        current = status(engine)
+    except AirshiftError:
+        return None
+    return "trigger" if current.triggers or current.outbox_present else None
+
+
+def pg_schema(engine: Engine, schema: str | None) -> str:
+    """The schema of Airflow's tables in a PostgreSQL database (the current one unless given)."""
+    with engine.connect() as connection:
+        return _pg_schema(connection, schema)

@@ -1,9 +1,10 @@
-"""PostgreSQL capture: one PL/pgSQL function and one row trigger per table.
+"""PostgreSQL capture: statement-level triggers with transition tables on task_instance and dag_run.
 
-The function reads the row through `to_jsonb(NEW)`, so it names no column of Airflow's tables: a later
-Airflow migration that adds, renames or drops a column can neither fail because of the trigger nor make
-the trigger fail Airflow's own writes. The triggers depend only on the `state` column
-(`UPDATE OF state`), which every Airflow version has.
+A scheduler writes states in batches (one UPDATE for hundreds of task instances); a row trigger runs its
+function once per row, a statement trigger once per statement with every changed row at hand, and writes
+all their outbox rows in one INSERT ... SELECT. The functions read rows through `to_jsonb`, so they name
+no column of Airflow's tables except dag_run's dag_id and run_id: a later Airflow migration that adds,
+renames or drops a column can neither fail because of the triggers nor make them fail Airflow's writes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from __future__ import annotations
 from airshift.events.capture.schema import DAG_RUN, OUTBOX, TASK_INSTANCE
 
 FUNCTION = "airshift_events_capture"
-TRIGGERS = {TASK_INSTANCE: "airshift_events_task_instance", DAG_RUN: "airshift_events_dag_run"}
+# Statement-level triggers with transition tables; PostgreSQL allows transition tables only on triggers
+# for one event (and without a column list), hence two per table.
+TRIGGERS = {
+    (TASK_INSTANCE, "INSERT"): "airshift_events_task_instance_ins",
+    (TASK_INSTANCE, "UPDATE"): "airshift_events_task_instance_upd",
+    (DAG_RUN, "INSERT"): "airshift_events_dag_run_ins",
+    (DAG_RUN, "UPDATE"): "airshift_events_dag_run_upd",
+}
+# What releases before statement-level capture installed (removed on install and uninstall).
+ROW_LEVEL_TRIGGERS = {TASK_INSTANCE: "airshift_events_task_instance", DAG_RUN: "airshift_events_dag_run"}
 
 
 def _q(identifier: str) -> str:
@@ -22,9 +32,82 @@ def qualified(schema: str, name: str) -> str:
     return f"{_q(schema)}.{_q(name)}"
 
 
+# Columns that identify a row, read through jsonb so a schema without one of them (1.10 has no run_id or
+# map_index, 3.x no task_instance.execution_date) still works: a missing key is JSON null on both sides.
+_ROW_KEY = {
+    TASK_INSTANCE: ("dag_id", "task_id", "run_id", "map_index", "execution_date"),
+    DAG_RUN: ("id",),
+}
+_ATTEMPT = {TASK_INSTANCE: "try_number", DAG_RUN: "clear_number"}
+
+
+def _key(alias: str, table: str) -> str:
+    return "jsonb_build_array(" + ", ".join(f"{alias}.r->'{column}'" for column in _ROW_KEY[table]) + ")"
+
+
+def _capture_function(schema: str, table: str, operation: str) -> str:
+    """One statement-level trigger function per table and operation: it reads the statement's transition
+    tables (every row the statement changed, old and new) and writes all their outbox rows in one INSERT.
+
+    Like the row function before it, it names no column of Airflow's tables directly except dag_run's
+    dag_id and run_id (present in every Airflow version): rows are read through to_jsonb, so a migration
+    that adds, renames or drops a column cannot make it fail. Rows whose state and attempt did not change
+    (heartbeats, hostnames) write nothing."""
+    outbox = qualified(schema, OUTBOX)
+    dag_run = qualified(schema, DAG_RUN)
+    attempt = _ATTEMPT[table]
+    changed = (
+        "SELECT n.r AS r, NULL::jsonb AS old FROM new_rows_json AS n"
+        if operation == "INSERT"
+        else f"SELECT n.r AS r, o.r AS old FROM new_rows_json AS n LEFT JOIN old_rows_json AS o "
+        f"ON {_key('n', table)} = {_key('o', table)} "
+        f"WHERE o.r IS NULL OR o.r->'state' IS DISTINCT FROM n.r->'state' "
+        f"OR o.r->'{attempt}' IS DISTINCT FROM n.r->'{attempt}'"
+    )
+    old_cte = (
+        ""
+        if operation == "INSERT"
+        else ", old_rows_json AS MATERIALIZED (SELECT to_jsonb(o) AS r FROM old_rows AS o)"
+    )
+    if table == DAG_RUN:
+        run_id = "c.r->>'run_id'"
+        run_attempt = "COALESCE((c.r->>'clear_number')::integer, 0)"
+        join = ""
+    else:
+        # 1.10 task instances have no run_id: their run by execution_date.
+        run_id = (
+            f"COALESCE(c.r->>'run_id', (SELECT dr.run_id FROM {dag_run} AS dr WHERE dr.dag_id = c.r->>'dag_id' "
+            "AND to_jsonb(dr)->>'execution_date' = c.r->>'execution_date'))"
+        )
+        run_attempt = "COALESCE((to_jsonb(dr)->>'clear_number')::integer, 0)"
+        join = f" LEFT JOIN {dag_run} AS dr ON dr.dag_id = k.dag_id AND dr.run_id = k.run_id"
+    name = qualified(schema, f"{FUNCTION}_{table}_{operation.lower()}")
+    # jit = off for this function only (a SET clause is undone when it returns): the planner cannot know
+    # how many rows a transition table holds, overestimates, and JIT-compiles the statement, which cost
+    # seconds per batch UPDATE in the benchmark, far more than running the query.
+    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $airshift$
+        BEGIN
+            WITH new_rows_json AS MATERIALIZED (SELECT to_jsonb(n) AS r FROM new_rows AS n){old_cte},
+            changed AS ({changed}),
+            keyed AS (SELECT c.r, c.old, c.r->>'dag_id' AS dag_id, {run_id} AS run_id FROM changed AS c)
+            INSERT INTO {outbox}
+                (kind, dag_id, run_id, task_id, map_index, try_number, run_attempt, state, previous_state,
+                 logical_date)
+            SELECT
+                '{table}', k.dag_id, k.run_id, k.r->>'task_id',
+                COALESCE((k.r->>'map_index')::integer, -1),
+                COALESCE((k.r->>'{attempt}')::integer, 0),
+                {run_attempt.replace("c.r", "k.r")},
+                k.r->>'state', k.old->>'state',
+                COALESCE(k.r->>'logical_date', k.r->>'execution_date')
+            FROM keyed AS k{join};
+            RETURN NULL;
+        END
+        $airshift$"""
+
+
 def install_statements(schema: str) -> list[str]:
     outbox = qualified(schema, OUTBOX)
-    function = qualified(schema, FUNCTION)
     statements = [
         f"""CREATE TABLE IF NOT EXISTS {outbox} (
             id BIGSERIAL PRIMARY KEY,
@@ -40,71 +123,44 @@ def install_statements(schema: str) -> list[str]:
             logical_date VARCHAR(64),
             changed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
         )""",
-        # Why each piece: `attempt` is try_number (task) or clear_number (run; absent before 2.8 -> 0), so
-        # a rerun after a clear is a new event. Updates that change neither state nor attempt (heartbeats,
-        # hostnames) write nothing. 1.10 task instances have no run_id: look it up by execution_date. The run's
-        # clear_number (run_attempt) tells a cleared run's repeated untried states (upstream_failed) apart.
-        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $airshift$
-        DECLARE
-            new_row jsonb := to_jsonb(NEW);
-            old_row jsonb;
-            attempt_key text := CASE WHEN TG_TABLE_NAME = 'dag_run' THEN 'clear_number' ELSE 'try_number' END;
-            found_run_id text := new_row->>'run_id';
-            run_attempt integer := 0;
-        BEGIN
-            IF TG_OP = 'UPDATE' THEN
-                old_row := to_jsonb(OLD);
-                IF old_row->'state' IS NOT DISTINCT FROM new_row->'state'
-                   AND old_row->attempt_key IS NOT DISTINCT FROM new_row->attempt_key THEN
-                    RETURN NULL;
-                END IF;
-            END IF;
-            IF found_run_id IS NULL AND TG_TABLE_NAME = 'task_instance' THEN
-                SELECT dr.run_id INTO found_run_id FROM {qualified(schema, DAG_RUN)} AS dr
-                 WHERE dr.dag_id = new_row->>'dag_id'
-                   AND to_jsonb(dr)->>'execution_date' = new_row->>'execution_date';
-            END IF;
-            IF TG_TABLE_NAME = 'dag_run' THEN
-                run_attempt := COALESCE((new_row->>'clear_number')::integer, 0);
-            ELSE
-                SELECT COALESCE((to_jsonb(dr)->>'clear_number')::integer, 0) INTO run_attempt
-                  FROM {qualified(schema, DAG_RUN)} AS dr
-                 WHERE dr.dag_id = new_row->>'dag_id' AND dr.run_id = found_run_id;
-            END IF;
-            INSERT INTO {outbox}
-                (kind, dag_id, run_id, task_id, map_index, try_number, run_attempt, state, previous_state,
-                 logical_date)
-            VALUES (
-                TG_TABLE_NAME,
-                new_row->>'dag_id',
-                found_run_id,
-                new_row->>'task_id',
-                COALESCE((new_row->>'map_index')::integer, -1),
-                COALESCE((new_row->>attempt_key)::integer, 0),
-                COALESCE(run_attempt, 0),
-                new_row->>'state',
-                old_row->>'state',
-                COALESCE(new_row->>'logical_date', new_row->>'execution_date')
-            );
-            RETURN NULL;
-        END
-        $airshift$""",
     ]
-    for table, trigger in TRIGGERS.items():
+    # Earlier releases installed one row-level trigger per table: replace them.
+    statements.extend(_drop_row_level(schema))
+    for (table, operation), trigger in TRIGGERS.items():
+        statements.append(_capture_function(schema, table, operation))
         statements.append(f"DROP TRIGGER IF EXISTS {_q(trigger)} ON {qualified(schema, table)}")
-        statements.append(
-            f"CREATE TRIGGER {_q(trigger)} AFTER INSERT OR UPDATE OF state ON {qualified(schema, table)} "
-            f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+        transition = (
+            "NEW TABLE AS new_rows"
+            if operation == "INSERT"
+            else "OLD TABLE AS old_rows NEW TABLE AS new_rows"
         )
+        function = qualified(schema, f"{FUNCTION}_{table}_{operation.lower()}")
+        statements.append(
+            f"CREATE TRIGGER {_q(trigger)} AFTER {operation} ON {qualified(schema, table)} "
+            f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        )
+    return statements
+
+
+def _drop_row_level(schema: str) -> list[str]:
+    statements = [
+        f"DROP TRIGGER IF EXISTS {_q(trigger)} ON {qualified(schema, table)}"
+        for table, trigger in ROW_LEVEL_TRIGGERS.items()
+    ]
+    statements.append(f"DROP FUNCTION IF EXISTS {qualified(schema, FUNCTION)}()")
     return statements
 
 
 def uninstall_trigger_statements(schema: str) -> list[str]:
     statements = [
         f"DROP TRIGGER IF EXISTS {_q(trigger)} ON {qualified(schema, table)}"
-        for table, trigger in TRIGGERS.items()
+        for (table, _operation), trigger in TRIGGERS.items()
     ]
-    statements.append(f"DROP FUNCTION IF EXISTS {qualified(schema, FUNCTION)}()")
+    statements.extend(
+        f"DROP FUNCTION IF EXISTS {qualified(schema, f'{FUNCTION}_{table}_{operation.lower()}')}()"
+        for (table, operation) in TRIGGERS
+    )
+    statements.extend(_drop_row_level(schema))
     return statements
 
 

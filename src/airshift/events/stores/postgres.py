@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from airshift.errors import AirshiftError
 from airshift.events.database import connect, mask, parse_url
 from airshift.events.model import DetailKey, Event, NewEvent
+from airshift.events.retention import RetentionPolicy
 from airshift.events.stores import AppendResult, EventFilter
 from airshift.events.stores.sqlite import utc_now
 
@@ -57,6 +58,12 @@ _DETAILS = f"""CREATE TABLE IF NOT EXISTS {TABLE}_details (
     detail JSONB NOT NULL,
     PRIMARY KEY ({_KEY})
 )"""
+# Retention (see airshift.events.retention): consumers' registered positions and the policy.
+_CONSUMERS = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE}_consumers (name VARCHAR(250) PRIMARY KEY, "
+    "offset_value BIGINT NOT NULL, updated_at VARCHAR(64) NOT NULL)"
+)
+_SETTINGS = f"CREATE TABLE IF NOT EXISTS {TABLE}_settings (key VARCHAR(100) PRIMARY KEY, value TEXT NOT NULL)"
 _MERGE = text(
     f"INSERT INTO {TABLE}_details ({_KEY}, detail) "
     "VALUES (:dag_id, :run_id, :task_id, :map_index, :try_number, :state, CAST(:detail AS JSONB)) "
@@ -78,6 +85,8 @@ class PostgresEventLog:
                     connection.exec_driver_sql(
                         f"CREATE INDEX IF NOT EXISTS {TABLE}_run ON {TABLE} (dag_id, run_id, seq)"
                     )
+                    connection.exec_driver_sql(_CONSUMERS)
+                    connection.exec_driver_sql(_SETTINGS)
                 elif connection.exec_driver_sql(f"SELECT to_regclass('{TABLE}')").scalar() is None:
                     raise AirshiftError(f"{self.path} holds no event log (run `airshift events relay` first)")
         except DBAPIError as error:
@@ -152,6 +161,85 @@ class PostgresEventLog:
                 connection.execute(_MERGE, _merge_params(key, detail))
         except DBAPIError as error:
             raise AirshiftError(f"writing event details in {self.path} failed: {error.orig}") from None
+
+    # Retention -----------------------------------------------------------------------------------
+
+    def _scalar(self, sql: str, params: dict[str, object] | None = None) -> int:
+        try:
+            with self.engine.connect() as connection:
+                return int(connection.execute(text(sql), params or {}).scalar() or 0)
+        except DBAPIError as error:
+            raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
+
+    def first_offset(self) -> int:
+        return self._scalar(f"SELECT COALESCE(MIN(seq), 0) FROM {TABLE}")
+
+    def last_offset_logged_before(self, moment: str) -> int:
+        return self._scalar(
+            f"SELECT COALESCE(MAX(seq), 0) FROM {TABLE} WHERE logged_at < :moment", {"moment": moment}
+        )
+
+    def delete_through(self, offset: int) -> int:
+        """Delete events up to `offset` (never the newest) and the details no event refers to any more."""
+        matches = " AND ".join(f"e.{c} = d.{c}" for c in _KEY_COLUMNS)
+        try:
+            with self.engine.begin() as connection:
+                # The appenders' lock: no append computes max(seq)+1 while rows go.
+                connection.exec_driver_sql(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+                deleted = connection.execute(
+                    text(
+                        f"DELETE FROM {TABLE} WHERE seq <= :offset AND seq < (SELECT MAX(seq) FROM {TABLE})"
+                    ),
+                    {"offset": offset},
+                ).rowcount
+                connection.exec_driver_sql(
+                    f"DELETE FROM {TABLE}_details AS d WHERE NOT EXISTS (SELECT 1 FROM {TABLE} AS e WHERE {matches})"
+                )
+        except DBAPIError as error:
+            raise AirshiftError(f"compacting the event log in {self.path} failed: {error.orig}") from None
+        return int(deleted)
+
+    def consumer_positions(self) -> dict[str, int]:
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.exec_driver_sql(f"SELECT name, offset_value FROM {TABLE}_consumers").all()
+        except DBAPIError as error:
+            raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
+        return {str(name): int(offset) for name, offset in rows}
+
+    def _write(self, sql: str, params: dict[str, object]) -> int:
+        try:
+            with self.engine.begin() as connection:
+                return int(connection.execute(text(sql), params).rowcount)
+        except DBAPIError as error:
+            raise AirshiftError(f"writing the event log in {self.path} failed: {error.orig}") from None
+
+    def register_consumer(self, name: str, offset: int) -> None:
+        self._write(
+            f"INSERT INTO {TABLE}_consumers (name, offset_value, updated_at) VALUES (:name, :offset, :now) "
+            "ON CONFLICT (name) DO UPDATE SET offset_value = EXCLUDED.offset_value, updated_at = EXCLUDED.updated_at",
+            {"name": name, "offset": offset, "now": utc_now()},
+        )
+
+    def forget_consumer(self, name: str) -> bool:
+        return bool(self._write(f"DELETE FROM {TABLE}_consumers WHERE name = :name", {"name": name}))
+
+    def retention_policy(self) -> RetentionPolicy:
+        try:
+            with self.engine.connect() as connection:
+                value = connection.exec_driver_sql(
+                    f"SELECT value FROM {TABLE}_settings WHERE key = 'retention'"
+                ).scalar()
+        except DBAPIError as error:
+            raise AirshiftError(f"reading the event log in {self.path} failed: {error.orig}") from None
+        return RetentionPolicy.model_validate_json(value) if value else RetentionPolicy()
+
+    def set_retention_policy(self, policy: RetentionPolicy) -> None:
+        self._write(
+            f"INSERT INTO {TABLE}_settings (key, value) VALUES ('retention', :value) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            {"value": policy.model_dump_json()},
+        )
 
 
 def _merge_params(key: DetailKey, detail: dict[str, Any]) -> dict[str, object]:

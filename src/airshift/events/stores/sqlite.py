@@ -1,7 +1,8 @@
 """The embedded event log: one SQLite file (WAL, synchronous=FULL).
 
-The offset is the table's rowid: SQLite hands out max(rowid)+1, rows are never deleted, and an insert
-ignored as a duplicate or rolled back by a crash consumes nothing, so offsets have no gaps. A batch is
+The offset is the table's rowid: SQLite hands out max(rowid)+1, and an insert ignored as a duplicate or
+rolled back by a crash consumes nothing, so offsets have no gaps. Compaction deletes only from the start
+and never the newest row, so max(rowid)+1 stays the next offset. A batch is
 one transaction: after a SIGKILL it is either entirely in the log or not at all.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from airshift.errors import AirshiftError
 from airshift.events.model import DetailKey, Event, NewEvent
+from airshift.events.retention import RetentionPolicy
 from airshift.events.stores import AppendResult, EventFilter
 
 SCHEMA_VERSION = 1
@@ -97,6 +99,12 @@ class SqliteEventLog:
                 PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number, state)
             )"""
         )
+        # Retention (see airshift.events.retention): consumers' registered positions and the policy.
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS consumers (name TEXT PRIMARY KEY, offset_value INTEGER NOT NULL, "
+            "updated_at TEXT NOT NULL)"
+        )
+        connection.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def append(self, events: Sequence[NewEvent]) -> AppendResult:
@@ -161,6 +169,67 @@ class SqliteEventLog:
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
+
+    # Retention -----------------------------------------------------------------------------------
+
+    def first_offset(self) -> int:
+        with self._connect() as connection:
+            return int(connection.execute("SELECT COALESCE(MIN(seq), 0) FROM events").fetchone()[0])
+
+    def last_offset_logged_before(self, moment: str) -> int:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE logged_at < ?", (moment,)
+            )
+            return int(row.fetchone()[0])
+
+    def delete_through(self, offset: int) -> int:
+        """Delete events up to `offset` (never the newest) and the details no event refers to any more."""
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                newest = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+                deleted = connection.execute(
+                    "DELETE FROM events WHERE seq <= ? AND seq < ?", (offset, newest)
+                ).rowcount
+                connection.execute(
+                    f"DELETE FROM details WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE "
+                    f"{' AND '.join(f'e.{c} = details.{c}' for c in _KEY_COLUMNS)})"
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return int(deleted)
+
+    def consumer_positions(self) -> dict[str, int]:
+        with self._connect() as connection:
+            rows = connection.execute("SELECT name, offset_value FROM consumers").fetchall()
+        return {str(name): int(offset) for name, offset in rows}
+
+    def register_consumer(self, name: str, offset: int) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO consumers (name, offset_value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET offset_value = excluded.offset_value, updated_at = excluded.updated_at",
+                (name, offset, utc_now()),
+            )
+
+    def forget_consumer(self, name: str) -> bool:
+        with self._connect() as connection:
+            return bool(connection.execute("DELETE FROM consumers WHERE name = ?", (name,)).rowcount)
+
+    def retention_policy(self) -> RetentionPolicy:
+        with self._connect() as connection:
+            row = connection.execute("SELECT value FROM settings WHERE key = 'retention'").fetchone()
+        return RetentionPolicy.model_validate_json(row[0]) if row else RetentionPolicy()
+
+    def set_retention_policy(self, policy: RetentionPolicy) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('retention', ?)",
+                (policy.model_dump_json(),),
+            )
 
 
 def _merge_detail(connection: sqlite3.Connection, key: DetailKey, detail: dict[str, Any]) -> None:
