@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the project, one after another, each in its own process.
 
-    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route
+    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route, kafka, capture
     python benchmarks/all.py --only verify   # one of them
 
 Each benchmark prints its own table of ratios (against the floor and the peer it is compared with);

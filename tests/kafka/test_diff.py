@@ -82,3 +82,10 @@ def test_memory_stays_bounded_on_a_long_sequence() -> None:
         tracemalloc.stop()
     assert result.matched == 19_999 and result.counts["missing"] == 1
     assert peak < 2_000_000, peak  # holding the records would take about 6.5 MB
+
+
+def test_a_sampled_range_ignores_the_target_past_its_end() -> None:
+    records = _records(list(range(30)))
+    result = compare_sequences(iter(records[:10]), iter(records), window=8, target_tail="ignore")
+    assert (result.matched, result.newer_on_target, result.errors) == (10, 0, 0)
+    assert result.source_digest == result.target_digest and result.target_records == 10

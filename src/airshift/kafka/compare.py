@@ -54,6 +54,7 @@ class Mm2:
     checkpoints: dict[tuple[str, str, int], Checkpoint]
     syncs_topic: str | None
     checkpoints_topic: str | None
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_compare(request: CompareRequest, progress: Progress | None = None) -> CompareReport:
@@ -70,6 +71,7 @@ def run_compare(request: CompareRequest, progress: Progress | None = None) -> Co
         "sampled" if request.sample else "whole",
         mm2.syncs_topic,
         mm2.checkpoints_topic,
+        warnings=list(mm2.warnings),
     )
     group_names = list(dict.fromkeys(request.groups))
     for group, topic_name, _ in mm2.checkpoints:
@@ -127,10 +129,15 @@ def read_mm2(
         request.offset_syncs_topic, OFFSET_SYNCS, [(source, source_topics), (target, target_topics)],
         "--offset-syncs-topic",
     )  # fmt: skip
+    warnings: list[str] = []
     if syncs_topic and syncs_cluster:
         say(f"reading MM2 offset syncs from {syncs_topic}")
-        for message in syncs_cluster.raw(syncs_topic, 0):
-            syncs.add(decode_offset_sync(message.key(), message.value()))
+        try:
+            for message in syncs_cluster.raw(syncs_topic, 0):
+                syncs.add(decode_offset_sync(message.key(), message.value()))
+        except AirshiftError as error:  # e.g. no ACL to read it: compare by content instead
+            warnings.append(f"offset syncs not used: {error}")
+            syncs = SyncTable()
     preferred = f"{request.source_alias}.checkpoints.internal" if request.source_alias else None
     checkpoints_topic, checkpoints_cluster = _find_topic(
         request.checkpoints_topic or (preferred if preferred in target_topics else None), CHECKPOINTS,
@@ -139,10 +146,14 @@ def read_mm2(
     checkpoints: dict[tuple[str, str, int], Checkpoint] = {}
     if checkpoints_topic and checkpoints_cluster:
         say(f"reading MM2 checkpoints from {checkpoints_topic}")
-        for message in checkpoints_cluster.raw(checkpoints_topic, 0):
-            checkpoint = decode_checkpoint(message.key(), message.value())
-            checkpoints[(checkpoint.group, checkpoint.topic, checkpoint.partition)] = checkpoint
-    return Mm2(syncs, checkpoints, syncs_topic, checkpoints_topic)
+        try:
+            for message in checkpoints_cluster.raw(checkpoints_topic, 0):
+                checkpoint = decode_checkpoint(message.key(), message.value())
+                checkpoints[(checkpoint.group, checkpoint.topic, checkpoint.partition)] = checkpoint
+        except AirshiftError as error:
+            warnings.append(f"checkpoints not used: {error}")
+            checkpoints = {}
+    return Mm2(syncs, checkpoints, syncs_topic, checkpoints_topic, warnings)
 
 
 def _find_topic(
@@ -182,8 +193,14 @@ def _compare_topic(
             f"partition counts differ: source {count}, target {target_topics[target_topic]} "
             "(MM2 keeps the partition of every record, so the counts must be equal)"
         )
-    commits = {g: source.committed(g, topic, count) for g in group_names}
-    target_commits = {g: target.committed(g, target_topic, target_topics[target_topic]) for g in group_names}
+    commits: dict[str, dict[int, int]] = {}
+    target_commits: dict[str, dict[int, int]] = {}
+    for group in group_names:
+        try:  # a group the credentials may not describe is a warning, not the end of the comparison
+            commits[group] = source.committed(group, topic, count)
+            target_commits[group] = target.committed(group, target_topic, target_topics[target_topic])
+        except AirshiftError as error:
+            report.warnings.append(f"group {group} not judged on {topic}: {error}")
     source_marks = source.watermarks(topic, count)
     target_marks = target.watermarks(target_topic, target_topics[target_topic])
     for partition in range(min(count, target_topics[target_topic])):
@@ -193,7 +210,7 @@ def _compare_topic(
         part, points, last_match, start = _compare_partition(request, s_side, t_side, mm2.syncs, watch)
         result.partitions.append(part)
         report.records_compared += (part.source.records or 0) + (part.target.records or 0)
-        for group in group_names:
+        for group in commits:
             committed = commits[group].get(partition)
             if committed is None:
                 continue

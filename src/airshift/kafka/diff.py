@@ -81,7 +81,6 @@ class _Side:
         # The digest covers records as they leave the window, in this side's order.
         self.digest = SequenceDigest()
         self._update = self.digest.update
-        self.digesting = True
 
     def fill(self, window: int) -> None:
         while not self.exhausted and len(self.buffer) < window:
@@ -115,8 +114,7 @@ class _Side:
         return entry.record
 
     def _digest(self, record: Record) -> None:
-        if self.digesting:
-            self._update(record.fingerprint)
+        self._update(record.fingerprint)
 
     def take(self, entry: _Entry) -> None:
         """Consume an entry out of order (it stays in the buffer, marked done, until it reaches the head)."""
@@ -236,7 +234,8 @@ def compare_sequences(
                 result.first_lag_offset = record.offset
             continue
         if s_entry is None:
-            tgt.digesting = target_tail == "newer"
+            if target_tail == "ignore":
+                break  # a sampled range: what follows on the target belongs to no compared record
             record = tgt.pop()
             original = recent.offsets.get(record.fingerprint)
             if original is not None:
