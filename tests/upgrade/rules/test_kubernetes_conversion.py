@@ -177,6 +177,7 @@ def test_a_taskflow_function_closing_over_its_dag_function_stays() -> None:
     """
     result = convert(source)
     assert result.text == textwrap.dedent(source)
-    assert "task scale (scale) stays a Python task: it uses names from outside the function (factor)" in (
-        messages(result)[0]
+    assert (
+        "task scale (scale) stays a Python task: it uses names from outside the function (factor)"
+        in (messages(result)[0])
     )
