@@ -86,7 +86,7 @@ class TemplateVariables:
         if not ctx.imports.imports_airflow():
             return
         schedule = file_schedule(ctx)
-        files = _TemplateFiles(self, ctx, schedule)
+        files = _TemplateFiles(ctx, schedule)
         if relocating:
             yield from files.relocations()
         seen: set[int] = set()
@@ -226,8 +226,8 @@ class _TemplateFiles:
     """The template files of one DAG file: found on its search path (computed once, when first needed),
     read once each, followed through include/import/extends."""
 
-    def __init__(self, rule: TemplateVariables, ctx: FileContext, schedule: Schedule | None) -> None:
-        self.rule, self.ctx, self.schedule = rule, ctx, schedule
+    def __init__(self, ctx: FileContext, schedule: Schedule | None) -> None:
+        self.ctx, self.schedule = ctx, schedule
         self._search: SearchPath | None = None
         self.visited: set[Path] = set()
         self.missing: set[str] = set()
