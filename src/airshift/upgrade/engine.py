@@ -18,6 +18,7 @@ from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable
 from airshift.upgrade.names import ImportTable
+from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.registry import Rule, Selection
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
@@ -34,6 +35,7 @@ class Analysis:
     source_version: str = "2"
     dropped: list[str] = field(default_factory=list)  # fixes not applied, with the reason
     imported: set[Requirement] = field(default_factory=set)  # providers the final text imports
+    read_files: set[str] = field(default_factory=set)  # template files the rules read (for the cache)
 
     @property
     def requirements(self) -> set[Requirement]:
@@ -201,6 +203,8 @@ def analyse(
         ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
         first_imports = None
         findings = _run_rules(ctx, rules, selection)
+        read: set[str] = ctx.memo(TEMPLATE_FILES_READ, set)
+        analysis.read_files |= read
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             analysis.imported = provider_requirements(ctx.imports, table)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
+from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.pystrings import literal_pieces, quote_at, source_offset
 from airshift.upgrade.rules.calls import dag_calls
 from airshift.upgrade.schedule import file_schedule
@@ -289,6 +290,8 @@ class _TemplateFiles:
         if resolved in self.visited or depth > _MAX_INCLUDE_DEPTH:
             return
         self.visited.add(resolved)
+        read: set[str] = ctx.memo(TEMPLATE_FILES_READ, set)
+        read.add(str(resolved))  # the result cache checks every template file read for changes
         try:
             if path.stat().st_size > _MAX_TEMPLATE_FILE:
                 return
