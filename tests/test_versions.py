@@ -58,3 +58,27 @@ def test_fix_verify_refuses_bad_version_names_before_writing(
     assert message in str(result.exception)
     assert (dags / "etl.py").read_text() == OLD_DAG  # nothing written
     assert sorted(p.name for p in dags.iterdir()) == ["etl.py"]
+
+
+def test_fix_target_3_1_verifies_in_the_newest_3_1_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The names fix takes are the names verify installs: the verification step is handed 3.1.8 (the
+    real verification in that runtime is not repeated here; tests/integration/test_verify.py runs verify)."""
+    import airshift.cli.verify as cli_verify
+
+    handed: dict[str, object] = {}
+
+    def record(original: Path, migrated: Path, source: str, target: str, **options: object) -> int:
+        handed.update(source=source, target=target, auto=options.get("auto_requirements"))
+        return 0
+
+    monkeypatch.setattr(cli_verify, "run_verify", record)
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "etl.py").write_text(OLD_DAG)
+    arguments = ["fix", str(dags), "--verify", "--no-cache", "--target", "3.1", "--source-airflow", "1.10"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert handed == {"source": "1.10.15", "target": "3.1.8", "auto": True}
+    assert "logical_date" in (dags / "etl.py").read_text()

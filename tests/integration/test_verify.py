@@ -253,3 +253,40 @@ def test_fix_verify_in_place_proves_the_rewrite(tmp_path: Path) -> None:
     rewritten = (folder / "legacy_pipeline.py").read_text(encoding="utf-8")
     assert "airflow.operators.bash_operator" not in rewritten and "provide_context=True" not in rewritten
     assert "from airflow.operators.bash import BashOperator" in rewritten
+
+
+POD_DAG = """\
+from datetime import datetime
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sdk import DAG
+
+with DAG("pod_job", start_date=datetime(2024, 1, 1), schedule=None):
+    KubernetesPodOperator(task_id="job", image="busybox", cmds=["echo", "{{ ds }}"])
+"""
+
+
+def test_each_runtime_gets_the_providers_its_dags_import(tmp_path: Path) -> None:
+    """No requirements given: the runtime of the side gets the provider the DAG imports (the cached
+    3.3.2 + cncf-kubernetes runtime of the conversion test); with --no-auto-requirements the import fails."""
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "pod_job.py").write_text(POD_DAG)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    def run_verify(auto: bool) -> VerifyResult:
+        return verify(
+            VerifyOptions(
+                original=Side(empty, "3.3.2"), migrated=Side(folder, "3.3.2"), auto_requirements=auto
+            )
+        )
+
+    with_providers = run_verify(True)
+    assert with_providers.problems_after == []
+    assert [d.dag_id for d in with_providers.dags] == [
+        "pod_job"
+    ]  # loaded (an extra DAG: the other side is empty)
+    without = run_verify(False)
+    assert [p.kind for p in without.problems_after] == ["import_error"]
+    assert "cncf" in without.problems_after[0].message

@@ -284,3 +284,29 @@ def test_taskflow_dag_decorator_search_path_is_followed(tmp_path: Path) -> None:
     _write(tmp_path, {"etl.py": source, "sql/daily.sql": OLD_SQL})
     _fix(tmp_path)
     assert "logical_date" in (tmp_path / "sql/daily.sql").read_text()
+
+
+def test_the_result_cache_sees_a_changed_template_file_that_had_no_finding(tmp_path: Path) -> None:
+    """A DAG file's cached result is reused only while every template file it read is unchanged."""
+    dags = tmp_path / "dags"
+    _write(dags, {"etl.py": _dag(None, 'PostgresOperator(task_id="load", sql="q.sql")'), "q.sql": NEW_SQL})
+
+    def scan() -> RunResult:
+        settings = Settings(today="2026-11-22", adopt_new_defaults=True)
+        options = RunOptions(
+            settings=settings,
+            selection=Selection(),
+            fix=False,
+            write=False,
+            cache_dir=tmp_path / "cache",
+            jobs=1,
+        )
+        return run(discover([dags]), options)
+
+    first = scan()
+    assert not [r for r in first.files if r.path.endswith(".sql")]  # read and fine: no report line
+    assert all(r.cached for r in scan().files)
+    (dags / "q.sql").write_text(OLD_SQL)
+    after = scan()
+    assert not [r for r in after.files if r.path.endswith("etl.py") and r.cached]
+    assert any(r.path.endswith("q.sql") and r.problems for r in after.files)

@@ -20,6 +20,7 @@ from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
+from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.registry import Rule, Selection
 from airshift.upgrade.rules.duplicate_ids import dag_ids
 from airshift.upgrade.source import LineIndex
@@ -41,6 +42,7 @@ class Analysis:
     # have broken compiling. Empty when the final text compiles.
     not_compiling: list[str] = field(default_factory=list)
     dag_ids: list[tuple[str, int]] = field(default_factory=list)  # literal DAG ids, compared across files
+    read_files: set[str] = field(default_factory=set)  # template files the rules read (for the cache)
 
     @property
     def requirements(self) -> set[Requirement]:
@@ -258,6 +260,8 @@ def analyse(
             if finding.edits and _signature(finding) in refused:
                 finding.edits = ()
         analysis.dag_ids = dag_ids(ctx)
+        read: set[str] = ctx.memo(TEMPLATE_FILES_READ, set)
+        analysis.read_files |= read
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
             analysis.imported = provider_requirements(ctx.imports, table)

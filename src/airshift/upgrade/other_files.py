@@ -14,6 +14,10 @@ from pathlib import Path
 from airshift.upgrade.discovery import Discovery, relative_out
 from airshift.upgrade.source import write_atomic
 
+# The per-file memo key under which the template rule records every template file it read, findings or
+# not: a cached result is reused only while all of them are unchanged.
+TEMPLATE_FILES_READ = "template_files_read"
+
 
 @dataclass
 class OtherFile:

@@ -214,6 +214,8 @@ def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[
             if finding.other_text is not None:
                 other.text = finding.other_text
             other.problems.append(Problem.of(finding))
+    for read in analysis.read_files:  # read without a finding: tracked only, so the cache sees its changes
+        others.setdefault(read, OtherFile(None, digest_of(read) or ""))
     needed = analysis.requirements
     if not options.fix:  # scan: what the fixes would bring in, plus what the file imports already
         needed = {r for f in analysis.findings for r in f.requirements} | analysis.imported
@@ -409,6 +411,8 @@ def _other_file_reports(
                 assert isinstance(problem, Problem)
                 problems.setdefault((problem.code, problem.line, problem.col, problem.message), problem)
         texts = {other.text for other in versions if other.text is not None}
+        if not problems and not texts:
+            continue  # read and fine: nothing to report
         report = FileReport(
             _display(Path(path)), "changed" if texts else "unchanged", list(problems.values())
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
+from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.pystrings import fstring_map, literal_pieces, quote_at, source_offset
 from airshift.upgrade.rules.calls import dag_calls
 from airshift.upgrade.schedule import file_schedule
@@ -87,7 +88,7 @@ class TemplateVariables:
         if not ctx.imports.imports_airflow():
             return
         schedule = file_schedule(ctx)
-        files = _TemplateFiles(self, ctx, schedule)
+        files = _TemplateFiles(ctx, schedule)
         if relocating:
             yield from files.relocations()
         seen: set[int] = set()
@@ -286,8 +287,8 @@ class _TemplateFiles:
     """The template files of one DAG file: found on its search path (computed once, when first needed),
     read once each, followed through include/import/extends."""
 
-    def __init__(self, rule: TemplateVariables, ctx: FileContext, schedule: Schedule | None) -> None:
-        self.rule, self.ctx, self.schedule = rule, ctx, schedule
+    def __init__(self, ctx: FileContext, schedule: Schedule | None) -> None:
+        self.ctx, self.schedule = ctx, schedule
         self._search: SearchPath | None = None
         self.visited: set[Path] = set()
         self.missing: set[str] = set()
@@ -349,6 +350,8 @@ class _TemplateFiles:
         if resolved in self.visited or depth > _MAX_INCLUDE_DEPTH:
             return
         self.visited.add(resolved)
+        read: set[str] = ctx.memo(TEMPLATE_FILES_READ, set)
+        read.add(str(resolved))  # the result cache checks every template file read for changes
         try:
             if path.stat().st_size > _MAX_TEMPLATE_FILE:
                 return
