@@ -11,17 +11,18 @@ can be neither computed nor mapped is reported, so a template file airshift cann
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import jinja2
-from jinja2 import meta
+from typing import TYPE_CHECKING
 
 from airshift.upgrade.context import FileContext
 
-_ENV = jinja2.Environment()
+if TYPE_CHECKING:
+    import jinja2
+
 _PATH_FUNCTIONS: dict[str, Callable[[str], str]] = {
     "os.path.dirname": os.path.dirname,
     "os.path.abspath": os.path.abspath,
@@ -207,12 +208,22 @@ def _is_str(ctx: FileContext, func: ast.expr) -> bool:
     return isinstance(func, ast.Name) and func.id == "str" and "str" not in ctx.nodes.assigned
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment()
+
+
 def referenced_templates(text: str) -> list[str]:
     """Names of the templates a template includes, imports or extends (literal names only)."""
     if "{%" not in text or not any(word in text for word in ("include", "import", "extends")):
         return []
+    import jinja2  # only for templates that name others: a plain scan never pays for Jinja
+    from jinja2 import meta
+
     try:
-        parsed = _ENV.parse(text)
+        parsed = _environment().parse(text)
     except jinja2.TemplateSyntaxError:
         return []
     names: list[str] = []
