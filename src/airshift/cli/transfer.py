@@ -18,7 +18,7 @@ from airshift.state.credentials import connect_target, resolve_auth
 from airshift.state.db_source import MetadataDB
 from airshift.state.dburl import display, parse_db_url
 from airshift.state.fernet import load_decryptor
-from airshift.state.history import HistoryCopy, count_history
+from airshift.state.history import HistoryCopy, check_target, count_history
 from airshift.state.ledger import Ledger
 from airshift.state.model import ALL_KINDS, Kind, SourceState
 from airshift.state.plan import Plan
@@ -150,6 +150,7 @@ def transfer(
     kinds, history = parse_kinds(what, to is not None, to_db is not None)
     if not kinds and not history:
         raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
+    refuse_source_as_target(from_, to, to_db)
     from_auth = None
     if any(is_api_url(spec) for spec in from_):
         if history:
@@ -189,6 +190,48 @@ def transfer(
     finally:
         if ledger is not None:
             ledger.close()
+
+
+def refuse_source_as_target(from_: list[str], to: str | None, to_db: str | None) -> None:
+    """Copying a source onto itself would rewrite (or, for run history, lock) the very data it reads."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from airshift.state.dburl import same_database
+
+    for spec in from_:
+        if to is not None and is_api_url(spec) and _same_api(spec, to):
+            raise AirshiftError(f"--to {display_url(to)} is the source given as --from: choose another target")
+        if to_db is not None and is_db_url(spec):
+            try:
+                same = same_database(make_url(spec), make_url(to_db))
+            except ArgumentError:
+                continue  # each URL is checked with a clear message where it is parsed
+            if same:
+                raise AirshiftError(
+                    f"--to-db {display_url(to_db)} is the database given as --from: run history must go "
+                    "into the new Airflow's metadata database"
+                )
+
+
+def _same_api(a: str, b: str) -> bool:
+    import httpx
+
+    def key(raw: str) -> tuple[str, str, int | None, str]:
+        url = httpx.URL(raw.strip())
+        path = url.path.rstrip("/").removesuffix("/api/v2").removesuffix("/api/v1")
+        return url.scheme, url.host.lower(), url.port or (443 if url.scheme == "https" else 80), path
+
+    try:
+        return key(a) == key(b)
+    except (httpx.InvalidURL, ValueError):
+        return False
+
+
+def display_url(raw: str) -> str:
+    from airshift.redaction import redact
+
+    return redact(raw)
 
 
 def _transfer_objects(
@@ -233,10 +276,11 @@ def _transfer_history(
     databases = [spec for spec in from_ if is_db_url(spec)]
     if len(databases) != 1 or len(from_) != 1:
         raise AirshiftError("run history needs one source metadata database URL as --from")
-    source = MetadataDB(
-        parse_db_url(databases[0], "source", from_db_password_file, "AIRSHIFT_FROM_DB_PASSWORD")
-    )
+    source_url = parse_db_url(databases[0], "source", from_db_password_file, "AIRSHIFT_FROM_DB_PASSWORD")
     target_url = parse_db_url(to_db, "target", to_db_password_file, "AIRSHIFT_TO_DB_PASSWORD")
+    if dry_run:
+        check_target(target_url)  # a plan for a target the real run would refuse is no plan
+    source = MetadataDB(source_url)
     try:
         if dry_run:
             counts = count_history(source, dags, since)
