@@ -201,7 +201,9 @@ def refuse_source_as_target(from_: list[str], to: str | None, to_db: str | None)
 
     for spec in from_:
         if to is not None and is_api_url(spec) and _same_api(spec, to):
-            raise AirshiftError(f"--to {display_url(to)} is the source given as --from: choose another target")
+            raise AirshiftError(
+                f"--to {display_url(to)} is the source given as --from: choose another target"
+            )
         if to_db is not None and is_db_url(spec):
             try:
                 same = same_database(make_url(spec), make_url(to_db))
