@@ -136,14 +136,12 @@ def _commands(folder: Path) -> list[list[str]]:
         ["events", "status", "--db", url_db],
         ["events", "install", "--db-file", str(db_file)],
         ["events", "relay", "--db-file", str(db_file), "--once", "--log", str(folder / "events.db")],
-        ["events", "relay", "--db", url_db, "--once"],
         ["events", "tail", "--log", url_db],
         ["events", "tail", "--log", str(folder / "missing.db"), "--consumer", "c", "--offsets", url_db],
         ["events", "tail", "--url", url_api, "--token-file", str(token_file)],
         ["events", "tail", "--url", api, "--token-file", str(token_file)],
         ["events", "tail", "--url", api],  # the token from the environment
         ["events", "serve", "--log", str(folder / "absent.db"), "--token-file", str(token_file)],
-        ["events", "serve", "--log", url_db],
     ]
 
 

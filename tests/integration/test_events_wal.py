@@ -176,7 +176,9 @@ def test_crash_between_log_append_and_slot_advance_replays_without_doubling(
     removed = airshift("events", "uninstall", "--db", db.url)
     assert removed.returncode == 0, removed.stderr
     with engine.connect() as connection:
-        slots = "SELECT 1 FROM pg_replication_slots WHERE database = current_database()"  # slots are cluster-wide
+        slots = (
+            "SELECT 1 FROM pg_replication_slots WHERE database = current_database()"  # slots are cluster-wide
+        )
         assert not connection.execute(text(slots)).first()
         assert not connection.execute(text("SELECT 1 FROM pg_publication")).first()
     engine.dispose()

@@ -195,8 +195,11 @@ def test_a_failure_while_staging_leaves_nothing_behind(tmp_path: Path) -> None:
         real_check = transaction.check
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(transaction, "check", lambda _: [])
-            with pytest.raises(WriteFailed, match="nothing was changed"):
+            with pytest.raises(WriteFailed, match="nothing was changed") as raised:
                 transaction.apply(writes)
+            assert str(raised.value).startswith(
+                f"{tmp_path / 'ro' / 'x.py'}: cannot write: read-only file system"
+            )
             assert real_check(writes) == [
                 f"{tmp_path / 'ro' / 'x.py'}: folder {tmp_path / 'ro'} is read-only"
             ]

@@ -150,6 +150,7 @@ def transfer(
     kinds, history = parse_kinds(what, to is not None, to_db is not None)
     if not kinds and not history:
         raise AirshiftError("nothing to do: give --to (API server) and/or --to-db (metadata DB for history)")
+    refuse_source_as_target(from_, to, to_db)
     from_auth = None
     if any(is_api_url(spec) for spec in from_):
         if not history:
@@ -186,6 +187,52 @@ def transfer(
             on_plan=lambda plan: render_plan(plan, dry_run),
         )
     _report(result, dry_run)
+
+
+def refuse_source_as_target(from_: list[str], to: str | None, to_db: str | None) -> None:
+    """Copying a source onto itself would rewrite (or, for run history, lock) the very data it reads."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from airshift.state.dburl import same_database
+    from airshift.state.sources.read import is_db_url
+    from airshift.state.sources.api import is_api_url
+
+    for spec in from_:
+        if to is not None and is_api_url(spec) and _same_api(spec, to):
+            raise AirshiftError(
+                f"--to {display_url(to)} is the source given as --from: choose another target"
+            )
+        if to_db is not None and is_db_url(spec):
+            try:
+                same = same_database(make_url(spec), make_url(to_db))
+            except ArgumentError:
+                continue  # each URL is checked with a clear message where it is parsed
+            if same:
+                raise AirshiftError(
+                    f"--to-db {display_url(to_db)} is the database given as --from: run history must go "
+                    "into the new Airflow's metadata database"
+                )
+
+
+def _same_api(a: str, b: str) -> bool:
+    import httpx
+
+    def key(raw: str) -> tuple[str, str, int | None, str]:
+        url = httpx.URL(raw.strip())
+        path = url.path.rstrip("/").removesuffix("/api/v2").removesuffix("/api/v1")
+        return url.scheme, url.host.lower(), url.port or (443 if url.scheme == "https" else 80), path
+
+    try:
+        return key(a) == key(b)
+    except (httpx.InvalidURL, ValueError):
+        return False
+
+
+def display_url(raw: str) -> str:
+    from airshift.redaction import redact
+
+    return redact(raw)
 
 
 def _report(result: TransferResult, dry_run: bool) -> None:

@@ -116,16 +116,32 @@ def write_report(result: VerifyResult, fmt: Format, output: Path | None) -> None
 
     if fmt is Format.text:
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                verify_text.render(Console(file=handle, width=120, no_color=True), result)
+            import io
+
+            buffer = io.StringIO()
+            verify_text.render(Console(file=buffer, width=120, no_color=True), result)
+            _write_output(output, buffer.getvalue())
         else:
             verify_text.render(Console(highlight=False, soft_wrap=True), result)
         return
     text = verify_json.render(result) if fmt is Format.json else verify_html.render(result)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _write_output(output: Path, text: str) -> None:
+    """The report file, written atomically and through the redaction layer; a clear error if it cannot be."""
+    from airshift.redaction import redact
+    from airshift.upgrade.source import write_atomic
+
+    if not output.parent.is_dir():
+        raise AirshiftError(f"--output {output}: folder {output.parent} does not exist")
+    try:
+        write_atomic(output, redact(text).encode("utf-8"))
+    except OSError as error:
+        raise AirshiftError(f"--output {output}: cannot write: {error.strerror or error}") from None
 
 
 def run_verify(

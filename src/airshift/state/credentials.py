@@ -110,7 +110,27 @@ def connect_target(
         return ApiV1Target(
             base_url, version, user=auth.user, password=auth.password, token=auth.token, verify=auth.verify
         )
+    _require_airflow3(base_url, auth)
     if auth.token is not None:
         return V2BulkTarget(ApiV2Client(base_url, auth.token, verify=auth.verify))
     assert auth.user is not None and auth.password is not None  # resolve_auth(required=True)
     return V2BulkTarget(ApiV2Client.login(base_url, auth.user, auth.password, verify=auth.verify))
+
+
+KNOWN_AIRFLOW3 = ("3.0", "3.1", "3.2", "3.3")
+
+
+def _require_airflow3(base_url: str, auth: ApiAuth) -> None:
+    """Not an Airflow 2 webserver: the server must answer `GET /api/v2/version` with an Airflow 3
+    version airshift knows (a server that merely answers 404 on /api/v1 is not an Airflow 3)."""
+    from airshift.state.sources.api import detect
+    from airshift.state.targets.api_v2 import normalize_base_url
+
+    base = normalize_base_url(base_url)
+    api, version = detect(base, auth.verify, auth=auth)
+    release = ".".join(version.split(".")[:2])
+    if api != "v2" or release not in KNOWN_AIRFLOW3:
+        raise AirshiftError(
+            f"target {base} runs Airflow {version}; airshift writes to Airflow {', '.join(KNOWN_AIRFLOW3)} "
+            "(through /api/v2) or 2.x (through /api/v1)"
+        )

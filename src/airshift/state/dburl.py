@@ -113,3 +113,21 @@ def open_engine(url: URL, role: str, read_only: bool) -> Engine:
             cursor.close()
 
     return engine
+
+
+def same_database(a: URL, b: URL) -> bool:
+    """True when two URLs name one database: the same SQLite file (however spelled), or the same
+    backend, host (localhost and 127.0.0.1 alike), port (default filled in) and database name."""
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        first, second = Path(a.database or ""), Path(b.database or "")
+        try:
+            return first.samefile(second)
+        except OSError:
+            return first.resolve() == second.resolve()
+    loopback = {"localhost", "127.0.0.1", "::1", "", None}
+    default_port = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}.get(a.get_backend_name())
+    same_host = a.host == b.host or (a.host in loopback and b.host in loopback)
+    same_port = (a.port or default_port) == (b.port or default_port)
+    return same_host and same_port and a.database == b.database

@@ -27,7 +27,7 @@ from airshift.state.sources.api import is_api_url
 from airshift.state.sources.db import MetadataDB
 from airshift.state.sources.read import is_db_url, read_source
 from airshift.state.targets.api import ApiTarget, OnConflict
-from airshift.state.targets.history import HistoryCopy, HistoryResult, count_history
+from airshift.state.targets.history import HistoryCopy, HistoryResult, check_target, count_history
 
 Progress = Callable[[str, int], None]
 
@@ -175,10 +175,12 @@ def _transfer_history(
     request: TransferRequest, ledger: Ledger | None, result: TransferResult, progress: Progress | None
 ) -> None:
     assert request.to_db is not None
-    source = open_source_db(request)
     target_url = parse_db_url(
         request.to_db, "target", request.to_db_password_file, request.to_db_password_env
     )
+    if request.dry_run:
+        check_target(target_url)  # a plan for a target the real run would refuse is no plan
+    source = open_source_db(request)
     result.history_target = display(target_url)
     try:
         if request.dry_run:

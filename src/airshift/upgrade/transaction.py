@@ -188,17 +188,19 @@ def apply(writes: list[PlannedWrite]) -> int:
             f"cannot write {len(problems)} file(s); nothing was changed:\n  " + "\n  ".join(problems)
         )
     run = _Run()
+    staging: Path | None = None
     try:
         for write in writes:
+            staging = write.target
             run.stage(write)
     except OSError as error:
-        path = error.filename or (run.staged[-1][0].target if run.staged else "?")
         run.roll_back()
-        raise WriteFailed(f"{path}: cannot write: {_reason(error)}; nothing was changed") from None
+        raise WriteFailed(f"{staging}: cannot write: {_reason(error)}; nothing was changed") from None
     except BaseException:
         run.roll_back()
         raise
     staged = list(run.staged)
+    current: Path | None = None  # the file being swapped in when something fails
     try:
         for write, temp in staged:
             current = write.target

@@ -31,7 +31,14 @@ from airshift.errors import AirshiftError
 from airshift.state.credentials import ApiAuth
 from airshift.state.model import Connection, Kind, PausedState, Pool, SourceState, Variable
 from airshift.state.secret import MASK, Secret
-from airshift.state.targets.api_v2 import first_line, get_version, normalize_base_url, request_jwt, tls_verify
+from airshift.state.targets.api_v2 import (
+    airflow_version_in,
+    first_line,
+    get_version,
+    normalize_base_url,
+    request_jwt,
+    tls_verify,
+)
 
 Api = Literal["v1", "v2"]
 PAGE = 100
@@ -187,14 +194,7 @@ def _probe(
         response = get_version(base, api, auth=basic, headers=headers, verify=verify, timeout=timeout)
     except httpx.HTTPError as error:
         raise AirshiftError(_unreachable(base, error)) from None
-    if response.status_code != 200:
-        return response.status_code, None
-    try:
-        data = response.json()
-    except ValueError:
-        return response.status_code, None
-    version = data.get("version") if isinstance(data, dict) else None
-    return response.status_code, version if isinstance(version, str) else None
+    return response.status_code, airflow_version_in(response)
 
 
 def detect(

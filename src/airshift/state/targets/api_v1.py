@@ -29,7 +29,13 @@ from airshift.state.model import Connection, Pool, StateObject, Variable
 from airshift.state.plan import PlanItem
 from airshift.state.secret import MASK, Secret
 from airshift.state.targets.api import HIDDEN, request_body
-from airshift.state.targets.api_v2 import first_line, get_version, normalize_base_url, tls_verify
+from airshift.state.targets.api_v2 import (
+    airflow_version_in,
+    first_line,
+    get_version,
+    normalize_base_url,
+    tls_verify,
+)
 
 PAGE = 100
 _SINGULAR = {"variables": "variable", "connections": "connection", "pools": "pool"}
@@ -58,13 +64,8 @@ def airflow2_version(
             raise AirshiftError(f"cannot reach the target {base}: {first_line(error)}") from None
         if response.status_code in (401, 403):
             continue
-        if response.status_code != 200:
-            return None
-        try:
-            version = response.json().get("version")
-        except (ValueError, AttributeError):
-            return None
-        return version if isinstance(version, str) and version.startswith("2.") else None
+        version = airflow_version_in(response)
+        return version if version is not None and version.startswith("2.") else None
     return None
 
 

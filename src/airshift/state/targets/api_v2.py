@@ -6,6 +6,7 @@ which would put connection passwords and variable values into the user's termina
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -133,6 +134,21 @@ def tls_verify(verify: bool | str) -> bool | ssl.SSLContext:
         return ssl.create_default_context(cafile=verify)
     except (OSError, ssl.SSLError) as error:
         raise AirshiftError(f"CA file {verify} cannot be loaded: {first_line(error)}") from None
+
+
+def airflow_version_in(response: httpx.Response) -> str | None:
+    """The version in an Airflow version answer, or None when the answer is not Airflow's: a 200 with a
+    JSON object holding both `version` (like 3.3.2) and `git_version`, as Airflow 2 and 3 both send."""
+    if response.status_code != 200:
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "git_version" not in data:
+        return None
+    version = data.get("version")
+    return version if isinstance(version, str) and re.match(r"^\d+\.\d+", version) else None
 
 
 def get_version(

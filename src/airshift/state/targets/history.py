@@ -309,6 +309,12 @@ def _first_line(error: SQLAlchemyError) -> str:
     return (str(original if original is not None else error).strip().splitlines() or ["unknown error"])[0]
 
 
+def check_target(url: URL) -> None:
+    """Raise AirshiftError unless `url` is a reachable Airflow 3 or 2.2+ metadata database (dry runs
+    check this much, so a plan is never printed for a target that a real run would refuse)."""
+    _TargetDB(url).engine.dispose()
+
+
 class HistoryCopy:
     def __init__(
         self,
