@@ -180,7 +180,9 @@ def test_a_secret_inside_an_unexpected_error_is_masked(tmp_path: Path) -> None:
     # The net under the specific messages: an error that quotes a URL with a password is masked too.
     script = (
         "import sys\n"
+        "import airshift.cli\n"
         "from airshift.cli import app, main\n"
+        "airshift.cli.build_app = lambda command=None: app  # main() builds its app lazily: use this one\n"
         "from airshift.errors import AirshiftError\n"
         "@app.command('boom')\n"
         "def boom() -> None:\n"
