@@ -465,7 +465,12 @@ class HistoryCopy:
     def run(self) -> HistoryResult:
         result = HistoryResult()
         self.copy_runs(result)
-        self.copy_task_instances(result)
+        if isinstance(self.target.rows, Airflow2Rows) and self.target.rows.from_airflow3:
+            # Carried back from Airflow 3: runs are re-dated and renamed, so a task instance's run id
+            # would name another run there. Runs alone are what the scheduler continues from.
+            result.notes.append("task instances are not carried back from Airflow 3 into Airflow 2")
+        else:
+            self.copy_task_instances(result)
         result.notes.extend(self.intervals.notes())
         if result.tis_without_run:
             result.notes.append(
