@@ -772,7 +772,7 @@ class Generator:
         kind = "airflow-2.0 contrib shims"
         old_env, shim_env = self.env["1.10"], self.env["2.0"]
         for module in sorted(set(old_env.iter_modules("airflow.contrib"))):
-            if ".example_dags" in module or module in self.modules:
+            if ".example_dags" in module:
                 continue
             shim = shim_env.info(module)
             old = old_env.info(module)
@@ -792,8 +792,9 @@ class Generator:
                 continue
             removed = self.first_missing(module, "2.0", module=True) or "2.11"
             classes = {n.name for n in old.tree.body if isinstance(n, ast.ClassDef)} if old.tree else set()
+            redirected = module in self.modules  # 2.11 redirects the module; names may still differ
             for name, target in sorted(targets.items()):
-                if f"{module}.{name}" not in self.moves:
+                if f"{module}.{name}" not in self.moves and not redirected:
                     self.add(self.moves, kind, f"{module}.{name}", Entry(target, "2.0", removed, origin))
             missing_old = sorted(c for c in classes if c not in targets and not c.startswith("_"))
             new_only = sorted(n for n in targets if n not in old.names or n not in classes)
@@ -802,7 +803,8 @@ class Generator:
                 entry = Entry(targets[new_only[0]], "2.0", removed, origin)
                 entry.note = f"renamed to {targets[new_only[0]].rpartition('.')[2]}"
                 self.add(self.moves, kind + " (renamed class)", old_name, entry)
-            self._module_entry(module, targets, "2.0", "2.0", origin, kind)
+            if not redirected:
+                self._module_entry(module, targets, "2.0", "2.0", origin, kind)
 
     def read_kubernetes_compat(self) -> None:
         """2.11 redirects airflow.kubernetes.* to airflow.kubernetes.pre_7_4_0_compatibility.*, a core module

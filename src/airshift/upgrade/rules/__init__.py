@@ -19,6 +19,7 @@ from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
 from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
+from airshift.upgrade.rules.unknown_arguments import UnknownArguments
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
 ADAPTED_NAMES: frozenset[str] = BigQueryExecuteQuery.handles | ModuleFunctions.handles
@@ -41,4 +42,5 @@ RULES = (
     RenamedKeywords(),
     BehaviourChanges(),
     DuplicateIds(),
+    UnknownArguments(),
 )
