@@ -7,6 +7,7 @@ from airshift.upgrade.rules.behaviour_changes import BehaviourChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.class_members import ClassMembers
 from airshift.upgrade.rules.context_access import ContextAccess
+from airshift.upgrade.rules.dag_hygiene import DagHygiene
 from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.duplicate_ids import DuplicateIds
 from airshift.upgrade.rules.helpers import RemovedHelpers
@@ -43,4 +44,5 @@ RULES = (
     BehaviourChanges(),
     DuplicateIds(),
     UnknownArguments(),
+    DagHygiene(),
 )
