@@ -772,7 +772,7 @@ class Generator:
         kind = "airflow-2.0 contrib shims"
         old_env, shim_env = self.env["1.10"], self.env["2.0"]
         for module in sorted(set(old_env.iter_modules("airflow.contrib"))):
-            if ".example_dags" in module or module in self.modules:
+            if ".example_dags" in module:
                 continue
             shim = shim_env.info(module)
             old = old_env.info(module)
@@ -792,8 +792,9 @@ class Generator:
                 continue
             removed = self.first_missing(module, "2.0", module=True) or "2.11"
             classes = {n.name for n in old.tree.body if isinstance(n, ast.ClassDef)} if old.tree else set()
+            redirected = module in self.modules  # 2.11 redirects the module; names may still differ
             for name, target in sorted(targets.items()):
-                if f"{module}.{name}" not in self.moves:
+                if f"{module}.{name}" not in self.moves and not redirected:
                     self.add(self.moves, kind, f"{module}.{name}", Entry(target, "2.0", removed, origin))
             missing_old = sorted(c for c in classes if c not in targets and not c.startswith("_"))
             new_only = sorted(n for n in targets if n not in old.names or n not in classes)
@@ -802,7 +803,8 @@ class Generator:
                 entry = Entry(targets[new_only[0]], "2.0", removed, origin)
                 entry.note = f"renamed to {targets[new_only[0]].rpartition('.')[2]}"
                 self.add(self.moves, kind + " (renamed class)", old_name, entry)
-            self._module_entry(module, targets, "2.0", "2.0", origin, kind)
+            if not redirected:
+                self._module_entry(module, targets, "2.0", "2.0", origin, kind)
 
     def read_kubernetes_compat(self) -> None:
         """2.11 redirects airflow.kubernetes.* to airflow.kubernetes.pre_7_4_0_compatibility.*, a core module
@@ -822,7 +824,9 @@ class Generator:
             if candidate in self.moves or not env.resolves(candidate):
                 continue
             removed = self.first_missing(new, "2.11") or "3.0"
-            self.add(self.moves, kind, new, Entry(candidate, "2.11", removed, "airflow-2.11.2 + cncf-kubernetes"))
+            self.add(
+                self.moves, kind, new, Entry(candidate, "2.11", removed, "airflow-2.11.2 + cncf-kubernetes")
+            )
         for name, note in KUBERNETES_REMOVED.items():
             if name not in self.moves:
                 entry = Entry(None, "2.0", "2.0", "airflow-1.10.15", note)
@@ -836,15 +840,19 @@ class Generator:
         kind = "airflow-2.11 names missing in 3.x"
         env = self.env["2.11"]
         for module in sorted(set(env.iter_modules("airflow"))):
-            if module != "airflow" and (not module.startswith(AUTHORING_MODULES) or module.startswith(NOT_AUTHORING)):
+            if module != "airflow" and (
+                not module.startswith(AUTHORING_MODULES) or module.startswith(NOT_AUTHORING)
+            ):
                 continue
             found = env.module_file(module)
             info = env.info(module)
             if found is None or info is None:
                 continue
             is_package = found[2]
-            names = set(info.names) - set(info.imported_from) if not is_package else set(info.names)
-            names -= {alias for alias in info.names if alias in _imported_modules(info)}
+            names = set(info.names) - set(info.imported_from)
+            if is_package:  # a package re-exports what it imports from Airflow, not typing helpers
+                names |= {n for n, source in info.imported_from.items() if source.startswith("airflow.")}
+            names -= _imported_modules(info) | {"TYPE_CHECKING", "annotations"}
             for name in sorted(names):
                 old = f"{module}.{name}"
                 if name.startswith("_") or old in self.moves or self.hop(old)[0]:
@@ -860,7 +868,9 @@ class Generator:
         for old, new in sorted(CORE_REPLACEMENTS.items()):
             if old not in self.moves and not self.hop(old)[0] and env.resolves(old):
                 removed = next((t for t in TARGETS_3X if not self.env[t].resolves(old)), "3.0")
-                self.add(self.moves, kind, old, Entry(new, removed, removed, env.origin(old.rpartition(".")[0])))
+                self.add(
+                    self.moves, kind, old, Entry(new, removed, removed, env.origin(old.rpartition(".")[0]))
+                )
 
     def read_110_contrib_leftovers(self) -> None:
         """airflow.contrib modules of 1.10 that 2.x neither ships nor redirects."""

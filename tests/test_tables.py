@@ -173,3 +173,48 @@ def test_timezone_moves_to_sdk_in_31() -> None:
     entry = table()["modules"]["airflow.utils.timezone"]
     assert entry["new"] == "airflow.sdk.timezone"
     assert entry["deprecated_from"] == "3.1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # 1.10 contrib modules that 2.0 still shipped as shims, 2.11 no longer redirects
+        (
+            "airflow.contrib.operators.emr_add_steps_operator.EmrAddStepsOperator",
+            "airflow.providers.amazon.aws.operators.emr.EmrAddStepsOperator",
+        ),
+        # a class the shim re-exported under another name
+        (
+            "airflow.contrib.operators.gcs_to_gdrive_operator.GcsToGDriveOperator",
+            "airflow.providers.google.suite.transfers.gcs_to_gdrive.GCSToGoogleDriveOperator",
+        ),
+        # 1.10's own kubernetes shim, then 2.11's compat module, then the provider
+        ("airflow.contrib.kubernetes.secret.Secret", "airflow.providers.cncf.kubernetes.secret.Secret"),
+        ("airflow.kubernetes.secret.Secret", "airflow.providers.cncf.kubernetes.secret.Secret"),
+        # core names 3.x dropped, with the replacement the release notes name
+        ("airflow.utils.template.literal", "airflow.sdk.literal"),
+        (
+            "airflow.timetables.datasets.DatasetOrTimeSchedule",
+            "airflow.timetables.assets.AssetOrTimeSchedule",
+        ),
+    ],
+)
+def test_issue_11_moves(old: str, new: str) -> None:
+    name: str | None = old
+    for _ in range(12):
+        moved, following = hop(name or "")
+        if not moved:
+            break
+        name = following
+    assert name == new
+
+
+def test_removed_core_names_and_kubernetes_objects_are_recorded_without_a_replacement() -> None:
+    moves = table()["moves"]
+    for name in ("airflow.utils.file.TemporaryDirectory", "airflow.contrib.kubernetes.pod.Resources"):
+        assert moves[name]["new"] is None and moves[name]["note"], name
+    assert "V1ResourceRequirements" in moves["airflow.contrib.kubernetes.pod.Resources"]["note"]
+    assert final("airflow.contrib.kubernetes.volume.Volume") is None  # 1.10 Volume: the k8s client's now
+    assert not any(
+        name.startswith("airflow.datasets.") and name.endswith((".Any", ".cast")) for name in moves
+    )

@@ -195,8 +195,8 @@ def refuse_source_as_target(from_: list[str], to: str | None, to_db: str | None)
     from sqlalchemy.exc import ArgumentError
 
     from airshift.state.dburl import same_database
-    from airshift.state.sources.read import is_db_url
     from airshift.state.sources.api import is_api_url
+    from airshift.state.sources.read import is_db_url
 
     for spec in from_:
         if to is not None and is_api_url(spec) and _same_api(spec, to):

@@ -7,6 +7,7 @@ from airshift.upgrade.rules.behaviour_changes import BehaviourChanges
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
 from airshift.upgrade.rules.class_members import ClassMembers
 from airshift.upgrade.rules.context_access import ContextAccess
+from airshift.upgrade.rules.dag_hygiene import DagHygiene
 from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.duplicate_ids import DuplicateIds
 from airshift.upgrade.rules.helpers import RemovedHelpers
@@ -20,6 +21,7 @@ from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
 from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
+from airshift.upgrade.rules.unknown_arguments import UnknownArguments
 
 # Call adapters own the hop from these names: their rename changes the call's arguments.
 ADAPTED_NAMES: frozenset[str] = BigQueryExecuteQuery.handles | ModuleFunctions.handles
@@ -43,4 +45,6 @@ RULES = (
     BehaviourChanges(),
     DuplicateIds(),
     PythonToKubernetes(),  # opt-in: only with --convert python-to-kubernetes
+    UnknownArguments(),
+    DagHygiene(),
 )

@@ -11,7 +11,7 @@ from airflow import DAG, configuration
 from airflow.operators.bash import BashOperator
 from airflow.operators.python import PythonOperator
 from airflow.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.providers.google.suite.transfers.gcs_to_gdrive import GcsToGDriveOperator
+from airflow.providers.google.suite.transfers.gcs_to_gdrive import GCSToGoogleDriveOperator
 
 from common.helpers import build_region_subdag, default_args_for
 
@@ -53,7 +53,7 @@ with DAG(DAG_ID, "Daily partner feeds", schedule=SCHEDULE, default_args=default_
 
     refresh_regions = build_region_subdag(DAG_ID, "refresh_regions", default_args, REGIONS, SCHEDULE, parent_dag=dag)
 
-    share_summary = GcsToGDriveOperator(
+    share_summary = GCSToGoogleDriveOperator(
         task_id="share_summary",
         source_bucket="partner-feeds",
         source_object="summary/{{ ds }}/summary.csv",

@@ -16,7 +16,7 @@ from airflow.operators.python import PythonOperator
 from airflow.sensors.weekday import DayOfWeekSensor
 from airflow.utils.task_group import TaskGroup
 
-PARTNER_TABLES = Dataset("postgres://warehouse/partners/tables", {"team": "integrations"})
+PARTNER_TABLES = Dataset("s3://partner-feeds/tables", {"team": "integrations"})
 LOAD_EXAMPLES = configuration.getboolean("core", "load_examples")
 STAGES = ["stage", "publish"]
 

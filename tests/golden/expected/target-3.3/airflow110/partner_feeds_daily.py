@@ -9,7 +9,7 @@ from datetime import datetime
 
 from airflow import configuration
 from airflow.configuration import conf
-from airflow.providers.google.suite.transfers.gcs_to_gdrive import GcsToGDriveOperator
+from airflow.providers.google.suite.transfers.gcs_to_gdrive import GCSToGoogleDriveOperator
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
@@ -55,7 +55,7 @@ with DAG(DAG_ID, description="Daily partner feeds", schedule=CronDataIntervalTim
 
     refresh_regions = build_region_subdag(DAG_ID, "refresh_regions", default_args, REGIONS, SCHEDULE, parent_dag=dag)
 
-    share_summary = GcsToGDriveOperator(
+    share_summary = GCSToGoogleDriveOperator(
         task_id="share_summary",
         source_bucket="partner-feeds",
         source_object="summary/{{ ds }}/summary.csv",

@@ -16,7 +16,7 @@ from airflow.providers.standard.sensors.weekday import DayOfWeekSensor
 from airflow.sdk import Asset, DAG, TaskGroup
 from airflow.models.taskinstance import TaskInstance
 
-PARTNER_TABLES = Asset("postgres://warehouse/partners/tables", extra={"team": "integrations"})
+PARTNER_TABLES = Asset("s3://partner-feeds/tables", extra={"team": "integrations"})
 LOAD_EXAMPLES = conf.getboolean("core", "load_examples")
 STAGES = ["stage", "publish"]
 

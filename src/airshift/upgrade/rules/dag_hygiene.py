@@ -1,0 +1,95 @@
+"""DAG-authoring checks ruff's AIR rules make that are not version breaks, so that airshift's findings
+are a superset of ruff's: runtime-varying values in DAG and task arguments (AIR304) and a task variable
+named differently from its task_id (AIR001). Both are report-only.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from airshift.upgrade.context import FileContext
+from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
+from airshift.upgrade.rules.calls import is_dag_call, is_operator_call, keyword, local_operator_classes
+from airshift.upgrade.versions import at_least
+
+DYNAMIC_VALUE = RuleMeta(
+    code="AS951",
+    name="dag-dynamic-value",
+    title="Runtime-varying value (datetime.now(), pendulum.now(), random, uuid4...) in DAG or task arguments",
+    why="Airflow 3 versions DAGs: a value that changes on every parse makes a new DAG version each time "
+    "(unbounded dag_version / serialized_dag growth; ruff AIR304).",
+    category=Category.BEHAVIOUR,
+    fix=FixSafety.NONE,
+    deprecated_from="3.0",
+    removed_in="3.0",
+)
+TASK_ID_NAME = RuleMeta(
+    code="AS952",
+    name="task-variable-name",
+    title="Task variable named differently from its task_id",
+    why="Readability: the variable and the task id should name the same thing (ruff AIR001).",
+    category=Category.INFO,
+    fix=FixSafety.NONE,
+)
+
+# Callables whose value differs on every parse (the list ruff AIR304 documents, by qualified name).
+DYNAMIC = frozenset(
+    {
+        "datetime.datetime.now", "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
+        "pendulum.now", "pendulum.today", "pendulum.yesterday", "pendulum.tomorrow", "pendulum.DateTime.now",
+        "time.time", "time.time_ns", "time.monotonic", "uuid.uuid1", "uuid.uuid4",
+        "random.random", "random.randint", "random.choice", "random.uniform",
+    }
+)  # fmt: skip
+
+
+class DagHygiene:
+    metas: tuple[RuleMeta, ...] = (DYNAMIC_VALUE, TASK_ID_NAME)
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if not ctx.imports.imports_airflow():
+            return
+        local_classes = local_operator_classes(ctx)
+        check_dynamic = at_least(ctx.target, DYNAMIC_VALUE.deprecated_from) and any(
+            word in ctx.text for word in ("now", "today", "time", "uuid", "random", "yesterday", "tomorrow")
+        )
+        for call in ctx.nodes.calls:
+            dag = is_dag_call(ctx, call)
+            task = not dag and is_operator_call(ctx, call, local_classes)
+            if not (dag or task):
+                continue
+            if check_dynamic:
+                yield from self._dynamic(ctx, call, "DAG" if dag else "task")
+        for assign in ctx.nodes.assigns:
+            yield from self._name(ctx, assign, local_classes)
+
+    def _dynamic(self, ctx: FileContext, call: ast.Call, what: str) -> Iterator[Finding]:
+        for item in [*call.args, *(k.value for k in call.keywords)]:
+            for node in ast.walk(item):
+                if isinstance(node, ast.Call) and ctx.imports.qualified(node.func) in DYNAMIC:
+                    yield ctx.finding(
+                        DYNAMIC_VALUE, node,
+                        f"`{ctx.segment(node)}` in {what} arguments changes on every parse: Airflow 3 stores a "
+                        "new DAG version each time; use a fixed value (e.g. a literal start_date)",
+                        category=ctx.category(DYNAMIC_VALUE),
+                    )  # fmt: skip
+
+    def _name(self, ctx: FileContext, assign: ast.Assign, local_classes: set[str]) -> Iterator[Finding]:
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+            return
+        value = assign.value
+        if not isinstance(value, ast.Call) or not is_operator_call(ctx, value, local_classes):
+            return
+        task_id = keyword(value, "task_id")
+        if (
+            task_id is None
+            or not isinstance(task_id.value, ast.Constant)
+            or not isinstance(task_id.value.value, str)
+        ):
+            return
+        name = assign.targets[0].id
+        if name != task_id.value.value:
+            yield ctx.finding(
+                TASK_ID_NAME, assign.targets[0], f"variable `{name}` holds task `{task_id.value.value}`"
+            )
