@@ -30,7 +30,12 @@ BASE_URL = "https://airflow.example.com"
 BROKER_PASSWORD = "broker-pw-7731"
 RESULT_PASSWORD = "result-pw-9917"
 # Options airshift keeps explicit on purpose; lint notes them as "Changed default value".
-KEPT_ON_PURPOSE = {"catchup_by_default", "create_cron_data_intervals", "create_delta_data_intervals", "executor"}
+KEPT_ON_PURPOSE = {
+    "catchup_by_default",
+    "create_cron_data_intervals",
+    "create_delta_data_intervals",
+    "executor",
+}
 
 # Changes per source, written with the names that release uses: (section, option, value).
 CHANGES = {
@@ -85,7 +90,9 @@ def _write_default_cfg(runtime: Runtime, home: Path) -> Path:
     env.pop("AIRFLOW_CONFIG", None)
     env["AIRFLOW_HOME"] = str(home)
     command = ["version"] if runtime.airflow_major == 1 else ["config", "get-value", "core", "executor"]
-    subprocess.run([str(runtime.bin_dir / "airflow"), *command], env=env, capture_output=True, check=True, timeout=600)
+    subprocess.run(
+        [str(runtime.bin_dir / "airflow"), *command], env=env, capture_output=True, check=True, timeout=600
+    )
     path = home / "airflow.cfg"
     assert path.exists(), f"Airflow {runtime.airflow_version} wrote no airflow.cfg"
     return path
@@ -140,7 +147,9 @@ class Source:
 
 
 @pytest.fixture(scope="module")
-def sources(runtime_110: Runtime, runtime_211: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Source]:
+def sources(
+    runtime_110: Runtime, runtime_211: Runtime, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Source]:
     found = {}
     for runtime in (runtime_110, runtime_211):
         home = tmp_path_factory.mktemp(f"home-{runtime.airflow_version}")
@@ -281,11 +290,17 @@ def test_migrated_configuration_loads_and_lints_clean_in_airflow_33(
         for (section, option), expected in EXPECTED.items():
             if case.fmt == "helm" and option == "execution_api_server_url":
                 continue  # the chart sets it to its api-server Service; migrate leaves it to the chart
-            assert (values[f"{section}.{option}"] or "").lower() == expected.lower(), (case.name, section, option)
+            assert (values[f"{section}.{option}"] or "").lower() == expected.lower(), (
+                case.name,
+                section,
+                option,
+            )
         assert values["api_auth.jwt_secret"] in generated
         assert values["api.secret_key"]
         issues = _lint_issues(lint)
-        unexpected = [i for i in issues if not any(f"`{name}`" in i.split(" in ")[0] for name in KEPT_ON_PURPOSE)]
+        unexpected = [
+            i for i in issues if not any(f"`{name}`" in i.split(" in ")[0] for name in KEPT_ON_PURPOSE)
+        ]
         assert not unexpected, (case.name, unexpected)
         assert all(issue.startswith("Changed default value") for issue in issues), (case.name, issues)
 

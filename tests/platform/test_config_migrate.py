@@ -120,7 +120,10 @@ def test_env_file_renames_variables_in_place(tmp_path: Path) -> None:
     assert lines[4] == "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD=cat /run/secrets/db"
     assert lines[5] == "NOT_AIRFLOW=1"
     assert "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=https://airflow.example.com/execution/" in lines
-    assert result.secrets_file is not None and "AIRFLOW__API_AUTH__JWT_SECRET=" in result.secrets_file.read_text()
+    assert (
+        result.secrets_file is not None
+        and "AIRFLOW__API_AUTH__JWT_SECRET=" in result.secrets_file.read_text()
+    )
 
 
 def test_helm_values_keep_comments_and_reference_secrets_by_name(tmp_path: Path) -> None:

@@ -84,7 +84,12 @@ def test_values_airflow_rewrites_at_read_time_are_rewritten() -> None:
 
 
 def test_the_new_name_wins_over_a_renamed_duplicate() -> None:
-    plan = _plan([("core", "sql_alchemy_conn", "sqlite:///old.db"), ("database", "sql_alchemy_conn", "sqlite:///new.db")])
+    plan = _plan(
+        [
+            ("core", "sql_alchemy_conn", "sqlite:///old.db"),
+            ("database", "sql_alchemy_conn", "sqlite:///new.db"),
+        ]
+    )
     assert _final(plan)[("database", "sql_alchemy_conn")] == "sqlite:///new.db"
     assert plan.fates[0].key is None
 

@@ -53,8 +53,12 @@ def test_configs_changes_match_the_reference(version: str) -> None:
 def test_deprecated_options_match_the_reference() -> None:
     reference = _reference("deprecated_options-by-version.json")
     ours = _ours()
-    old_110 = {(r["section"], r["old_option"], r["new_option"]) for r in reference["1.10.15"]["deprecated_options"]}
-    assert {(r["old_section"], r["old_option"], r["new_option"]) for r in ours["1.10.15"]["deprecated_options"]} == old_110
+    old_110 = {
+        (r["section"], r["old_option"], r["new_option"]) for r in reference["1.10.15"]["deprecated_options"]
+    }
+    assert {
+        (r["old_section"], r["old_option"], r["new_option"]) for r in ours["1.10.15"]["deprecated_options"]
+    } == old_110
     for version in ("2.11.2", "3.3.2"):
         assert len(ours[version]["deprecated_options"]) == len(reference[version]["deprecated_options"])
     assert [r["old_section"] for r in ours["2.11.2"]["deprecated_sections"]] == ["kubernetes"]

@@ -46,6 +46,10 @@ def migrate(
             help="Where generated secrets go (mode 600; default: beside the output, *-secrets.env/.yaml)."
         ),
     ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(help="An `airshift inventory` JSON: with --source auto, its source version is used."),
+    ] = None,
     release: Annotated[
         str, typer.Option(help="Helm release name, used in the generated Secret names.")
     ] = "airflow",
@@ -66,6 +70,12 @@ def migrate(
         raise AirshiftError(f"--target {target!r}: choose 3.3 or 2.11")
     if source_version not in ("auto", "1.10", "2"):
         raise AirshiftError(f"--source {source_version!r}: choose auto, 1.10 or 2")
+    if source_version == "auto" and inventory is not None:
+        from airshift.platform.inventory_model import read_inventory
+
+        found = read_inventory(inventory).source_major()
+        if found in ("1.10", "2"):
+            source_version = found
     options = Options(
         target="2.11" if target.startswith("2") else "3.3",
         source=source_version,
