@@ -138,3 +138,19 @@ def test_peak_concurrency_and_large_xcoms_are_found(tmp_path: Path) -> None:
     assert database.queues["heavy"] == 4
     assert database.xcom_over_limit == 1 and database.xcom_max_bytes == 60_000
     assert "xcom-too-large" in {risk.code for risk in inventory.risks}
+
+
+def test_airflow_33_rest_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real 3.3.2 api-server (simple auth manager) as the source: counts only, through /api/v2."""
+    from tests.state.airflow3_target import airflow3_target
+
+    with airflow3_target(tmp_path / "api33") as target:
+        target.env.cli("variables", "set", "region", "eu-secret-region")
+        monkeypatch.setenv("AIRSHIFT_FROM_USER", "admin")
+        monkeypatch.setenv("AIRSHIFT_FROM_PASSWORD", target.password_file.read_text().strip())
+        inventory = build_inventory(InventoryRequest(sources=[target.base_url]))
+    api = inventory.apis[0]
+    assert api.airflow_version == "3.3.2" and inventory.airflow_version == "3.3.2"
+    assert api.dags_total == 2 and api.dags_paused == 2  # created paused
+    assert api.variables == 1 and api.pool_count is not None and api.pool_count >= 1
+    assert "eu-secret-region" not in inventory.to_json()

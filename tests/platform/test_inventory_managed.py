@@ -269,3 +269,20 @@ def test_cli_writes_json_text_and_html_and_the_json_reads_back(tmp_path: Path) -
     assert html.startswith("<!doctype html>") and "<script" not in html and "sales_daily" in html
     bad = CliRunner().invoke(app, ["inventory", str(tmp_path / "missing")])
     assert bad.exit_code != 0 and "no such file" in str(bad.exception)
+
+
+def test_configuration_sources_never_carry_secrets(tmp_path: Path) -> None:
+    from tests.platform.test_config_migrate import CFG, ENV, HELM, SECRETS
+
+    sources = []
+    for name, text in (("airflow.cfg", CFG), ("airflow.env", ENV), ("values.yaml", HELM)):
+        sources.append(str(_write(tmp_path / name, text)))
+    inventory = build_inventory(InventoryRequest(sources=sources))
+    serialized = inventory.to_json()
+    for secret in SECRETS:
+        assert secret not in serialized
+    cfg = inventory.configs[0]
+    assert cfg.settings["core.sql_alchemy_conn"] == "***"
+    assert cfg.executor == "CeleryExecutor" and "[webserver] base_url" not in cfg.removed
+    assert "[api_auth] jwt_secret" in cfg.needs_added
+    assert inventory.configs[2].executor == "CeleryExecutor"  # Helm `executor:`
