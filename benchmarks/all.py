@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the project, one after another, each in its own process.
 
-    python benchmarks/all.py                 # upgrader, verify, events, transfer
+    python benchmarks/all.py                 # upgrader, verify, events, transfer, inventory
     python benchmarks/all.py --only verify   # one of them
 
 Each benchmark prints its own table of ratios (against the floor and the peer it is compared with);
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "verify": "verify_bench.py",  # verify vs a bare DagBag load
     "events": "events_bench.py",  # trigger overhead, relay throughput, latency
     "transfer": "transfer_bench.py",  # history rows/s and peak memory
+    "inventory": "inventory_bench.py",  # metadata DB inventory: time and peak memory
 }
 
 
