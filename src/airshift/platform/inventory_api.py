@@ -12,7 +12,7 @@ from airshift.platform.inventory_model import ApiInfo
 
 
 def read_api(url: str) -> ApiInfo:
-    from airshift.state.api_source import open_source
+    from airshift.state.sources.api import open_source
     from airshift.state.credentials import resolve_auth
 
     auth = resolve_auth("from", os.environ.get("AIRSHIFT_FROM_USER"), None, None, required=False)

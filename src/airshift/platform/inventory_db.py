@@ -54,7 +54,7 @@ def read_database(
     xcom_limit: int = DEFAULT_XCOM_LIMIT,
     password_file: Path | None = None,
 ) -> DatabaseInfo:
-    from airshift.state.db_source import MetadataDB
+    from airshift.state.sources.db import MetadataDB
     from airshift.state.dburl import display, parse_db_url
 
     progress = progress or Progress()
