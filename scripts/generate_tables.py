@@ -138,6 +138,21 @@ CORE_REPLACEMENTS: dict[str, str] = {
     "airflow.utils.template.literal": "airflow.sdk.literal",
     "airflow.timetables.datasets.DatasetOrTimeSchedule": "airflow.timetables.assets.AssetOrTimeSchedule",
     "airflow.utils.dag_parsing_context.get_parsing_context": "airflow.sdk.get_parsing_context",
+    # the fab and common-sql moves of 3.0 (Airflow 3 release notes; ruff AIR302)
+    "airflow.hooks.dbapi.DbApiHook": "airflow.providers.common.sql.hooks.sql.DbApiHook",
+    "airflow.hooks.dbapi.ConnectorProtocol": "airflow.providers.common.sql.hooks.sql.ConnectorProtocol",
+    "airflow.www.security.FabAirflowSecurityManagerOverride": (
+        "airflow.providers.fab.auth_manager.security_manager.override.FabAirflowSecurityManagerOverride"
+    ),
+    "airflow.auth.managers.fab.fab_auth_manager.FabAuthManager": (
+        "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+    ),
+    "airflow.auth.managers.fab.security_manager.override.FabAirflowSecurityManagerOverride": (
+        "airflow.providers.fab.auth_manager.security_manager.override.FabAirflowSecurityManagerOverride"
+    ),
+    "airflow.api.auth.backend.basic_auth.auth_current_user": (
+        "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth.auth_current_user"
+    ),
 }
 
 

@@ -197,6 +197,12 @@ def test_timezone_moves_to_sdk_in_31() -> None:
             "airflow.timetables.datasets.DatasetOrTimeSchedule",
             "airflow.timetables.assets.AssetOrTimeSchedule",
         ),
+        # the fab and common-sql moves
+        ("airflow.hooks.dbapi.DbApiHook", "airflow.providers.common.sql.hooks.sql.DbApiHook"),
+        (
+            "airflow.auth.managers.fab.fab_auth_manager.FabAuthManager",
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+        ),
     ],
 )
 def test_issue_11_moves(old: str, new: str) -> None:
