@@ -141,6 +141,9 @@ def compose(
     airflow_version: Annotated[str, typer.Option(help="Airflow image tag.")] = "3.3.2",
     image: Annotated[str | None, typer.Option(help="Image to run instead of apache/airflow:VERSION.")] = None,
     queue: Annotated[list[str] | None, typer.Option(help="Extra Celery queue (repeatable).")] = None,
+    auth_manager: Annotated[
+        str, typer.Option(help="fab (keeps 2.x users; needs the FAB provider in the image) or simple.")
+    ] = "fab",
 ) -> None:
     """Write a Docker Compose project (docker-compose.yaml, .env mode 600, dags/logs/plugins/config)."""
     from rich.console import Console
@@ -157,6 +160,7 @@ def compose(
             airflow_version=airflow_version,
             image=image,
             extra_queues=list(queue or []),
+            auth_manager=auth_manager,
         )
     )
     written = write_project(project, output, config)
@@ -167,6 +171,64 @@ def compose(
         f"wrote {', '.join(str(path) for path in written)} (.env is mode 600; secrets not shown)",
         markup=False,
     )
+
+
+@deploy_app.command("up")
+def up(
+    project: Annotated[Path, typer.Argument(help="A folder written by `airshift deploy compose`.")] = Path(
+        "airflow-compose"
+    ),
+    local: Annotated[
+        bool, typer.Option("--local", help="Run the services as local processes (no Docker needed).")
+    ] = False,
+    db_url: Annotated[
+        str,
+        typer.Option(
+            help="Local PostgreSQL for the metadata (no password in the URL: use .pgpass or trust)."
+        ),
+    ] = "postgresql+psycopg2://postgres@127.0.0.1:5432/airflow",
+    redis_url: Annotated[
+        str, typer.Option(help="Local Redis for the Celery broker.")
+    ] = "redis://127.0.0.1:6379/0",
+    port: Annotated[int, typer.Option(help="API server port on 127.0.0.1.")] = 8080,
+    airflow_version: Annotated[str, typer.Option(help="Airflow runtime to use.")] = "3.3.2",
+) -> None:
+    """Run a Compose project's Airflow services as local processes until Ctrl-C."""
+    from rich.console import Console
+
+    from airshift.errors import AirshiftError
+    from airshift.platform.local_runner import local_environment
+
+    if not local:
+        raise AirshiftError(
+            "only `--local` is supported here: with Docker, run `docker compose up` in the project"
+        )
+    if "@" in db_url and ":" in db_url.split("@", 1)[0].split("//", 1)[-1]:
+        raise AirshiftError("--db-url contains a password; use a .pgpass file or a trust connection instead")
+    extras = ["apache-airflow-providers-postgres"]
+    compose_text = (project / "docker-compose.yaml").read_text(encoding="utf-8") if project.is_dir() else ""
+    if "CeleryExecutor" in compose_text:
+        extras.append("apache-airflow-providers-celery")
+    if "FabAuthManager" in compose_text:
+        extras.append("apache-airflow-providers-fab")
+    console = Console(highlight=False, soft_wrap=True)
+    with local_environment(
+        project, db_url, redis_url, port, extra_requirements=tuple(extras), airflow_version=airflow_version
+    ) as env:
+        console.print(
+            f"healthy: {', '.join(s.name for s in env.services)}; UI and API at {env.base_url}", markup=False
+        )
+        console.print("Ctrl-C stops every service", markup=False)
+        try:
+            while all(s.process is not None and s.process.poll() is None for s in env.services):
+                import time
+
+                time.sleep(2)
+            raise AirshiftError(
+                "a service exited; see the logs in " + str(project / ".airflow-local" / "process-logs")
+            )
+        except KeyboardInterrupt:
+            console.print("stopping", markup=False)
 
 
 @deploy_app.command("ci")

@@ -22,6 +22,7 @@ from airshift.platform.inventory_model import Inventory
 EXECUTORS = ("CeleryExecutor", "LocalExecutor")
 HEALTH = {"interval": "30s", "timeout": "10s", "retries": 5, "start_period": "30s"}
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
 @dataclass
@@ -34,6 +35,7 @@ class ComposeRequest:
     image: str | None = None
     extra_queues: list[str] = field(default_factory=list)
     api_port: int = 8080
+    auth_manager: str = "fab"  # fab (keeps 2.x users; the official file's choice) or simple
 
 
 @dataclass
@@ -87,6 +89,8 @@ def build_project(request: ComposeRequest) -> ComposeProject:
     )
     if executor not in EXECUTORS:
         raise AirshiftError(f"--executor {executor!r}: choose CeleryExecutor or LocalExecutor")
+    if request.auth_manager not in ("fab", "simple"):
+        raise AirshiftError(f"--auth-manager {request.auth_manager!r}: choose fab or simple")
     from cryptography.fernet import Fernet
 
     reused = _secrets_from(request.secrets_env)
@@ -104,7 +108,9 @@ def build_project(request: ComposeRequest) -> ComposeProject:
     notes = ["FERNET_KEY in .env is new: replace it with the source's key before `airshift transfer`"]
     common_env: dict[str, str] = {
         "AIRFLOW__CORE__EXECUTOR": executor,
-        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER
+        if request.auth_manager == "fab"
+        else SIMPLE_AUTH_MANAGER,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://airflow:${POSTGRES_PASSWORD}@postgres/airflow",
         "AIRFLOW__CORE__FERNET_KEY": "${FERNET_KEY}",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "true",
