@@ -48,6 +48,8 @@ def _environment() -> jinja2.Environment:
     environment.filters = _AnyName(environment.filters)
     environment.tests = _AnyName(environment.tests)
     return environment
+
+
 _NODASH = "'%Y-%m-%d', '%Y%m%d'"
 
 # name -> replacement expression (valid wherever the name was, once parenthesised)
