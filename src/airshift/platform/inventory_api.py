@@ -12,8 +12,8 @@ from airshift.platform.inventory_model import ApiInfo
 
 
 def read_api(url: str) -> ApiInfo:
-    from airshift.state.sources.api import open_source
     from airshift.state.credentials import resolve_auth
+    from airshift.state.sources.api import open_source
 
     auth = resolve_auth("from", os.environ.get("AIRSHIFT_FROM_USER"), None, None, required=False)
     source = open_source(url, auth)

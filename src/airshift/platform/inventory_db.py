@@ -54,8 +54,8 @@ def read_database(
     xcom_limit: int = DEFAULT_XCOM_LIMIT,
     password_file: Path | None = None,
 ) -> DatabaseInfo:
-    from airshift.state.sources.db import MetadataDB
     from airshift.state.dburl import display, parse_db_url
+    from airshift.state.sources.db import MetadataDB
 
     progress = progress or Progress()
     url = parse_db_url(url_text, "source", password_file, "AIRSHIFT_FROM_DB_PASSWORD")
