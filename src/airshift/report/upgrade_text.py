@@ -55,7 +55,6 @@ def lines(
         path = report.path
         if report.error:
             yield f"{paint(_BOLD, path)}: {paint(_RED, 'failed')}: {report.error}\n"
-            continue
         for problem in report.problems:
             if problem.fixed and not show_fixed:
                 continue
