@@ -276,19 +276,7 @@ class WalSource:
     def fetch(self, limit: int) -> list[tuple[int, NewEvent]]:
         """Events of the next committed transactions (at least `limit` changes' worth, whole transactions),
         in commit order, as (end position of their transaction, event)."""
-        try:
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("SET TimeZone = 'UTC'")
-                rows = connection.execute(
-                    text(
-                        "SELECT data FROM pg_logical_slot_peek_binary_changes(:slot, NULL, :limit, "
-                        "'proto_version', '1', 'publication_names', :publication)"
-                    ),
-                    {"slot": self.slot, "limit": max(limit, 1), "publication": PUBLICATION},
-                ).all()
-                events, last_end = self._decode([bytes(row[0]) for row in rows], connection)
-        except DBAPIError as error:
-            raise _friendly(self.engine, "reading the WAL capture slot", error) from None
+        events, last_end = self._peek(limit)
         self._advance_to = last_end
         if not events and last_end is not None:
             self._advance(last_end)  # only changes the EventStream ignores: nothing to make durable
@@ -305,21 +293,25 @@ class WalSource:
         """Transitions waiting in the slot (decoded without consuming them; bounded to 100,000 changes)."""
         saved = (OrderedDict(self._states), dict(self._run_ids), dict(self._clear_numbers))
         try:
+            return len(self._peek(100_000)[0])
+        finally:
+            self._states, self._run_ids, self._clear_numbers = saved
+
+    def _peek(self, limit: int) -> tuple[list[tuple[int, NewEvent]], int | None]:
+        """Decode the slot's next changes without consuming them (the slot moves only in _advance)."""
+        try:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("SET TimeZone = 'UTC'")
                 rows = connection.execute(
                     text(
-                        "SELECT data FROM pg_logical_slot_peek_binary_changes(:slot, NULL, 100000, "
+                        "SELECT data FROM pg_logical_slot_peek_binary_changes(:slot, NULL, :limit, "
                         "'proto_version', '1', 'publication_names', :publication)"
                     ),
-                    {"slot": self.slot, "publication": PUBLICATION},
+                    {"slot": self.slot, "limit": max(limit, 1), "publication": PUBLICATION},
                 ).all()
-                events, _ = self._decode([bytes(row[0]) for row in rows], connection)
+                return self._decode([bytes(row[0]) for row in rows], connection)
         except DBAPIError as error:
             raise _friendly(self.engine, "reading the WAL capture slot", error) from None
-        finally:
-            self._states, self._run_ids, self._clear_numbers = saved
-        return len(events)
 
     # Decoding ------------------------------------------------------------------------------------
 
