@@ -13,6 +13,7 @@ quote a request body or a credential.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import os
@@ -109,7 +110,7 @@ def _quote(part: str) -> str:
     return httpx.URL(f"http://x/{part}").raw_path.decode("ascii").lstrip("/").replace("/", "%2F")
 
 
-class AirflowClient:
+class AirflowClient(abc.ABC):
     """The interface; one subclass per API flavour. `name` labels the server in messages."""
 
     flavour: Flavour
@@ -190,16 +191,20 @@ class AirflowClient:
 
     # -- the interface ------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def get_dag(self, dag_id: str) -> DagInfo | None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def list_dags(self) -> dict[str, tuple[str, ...]]:
         """Every DAG the server knows -> its tags."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def set_paused(self, dag_id: str, paused: bool) -> None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def list_runs(
         self,
         dag_id: str,
@@ -210,9 +215,11 @@ class AirflowClient:
     ) -> list[RunInfo]:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def get_run(self, dag_id: str, run_id: str) -> RunInfo | None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def trigger(
         self,
         dag_id: str,
@@ -223,6 +230,7 @@ class AirflowClient:
     ) -> RunInfo:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def set_run_state(self, dag_id: str, run_id: str, state: Literal["success", "failed", "queued"]) -> None:
         raise NotImplementedError
 
