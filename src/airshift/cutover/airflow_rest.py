@@ -193,16 +193,15 @@ class AirflowClient(abc.ABC):
 
     @abc.abstractmethod
     def get_dag(self, dag_id: str) -> DagInfo | None:
-        raise NotImplementedError
+        ...
 
     @abc.abstractmethod
     def list_dags(self) -> dict[str, tuple[str, ...]]:
         """Every DAG the server knows -> its tags."""
-        raise NotImplementedError
 
     @abc.abstractmethod
     def set_paused(self, dag_id: str, paused: bool) -> None:
-        raise NotImplementedError
+        ...
 
     @abc.abstractmethod
     def list_runs(
@@ -213,11 +212,11 @@ class AirflowClient(abc.ABC):
         limit: int = PAGE,
         newest_first: bool = True,
     ) -> list[RunInfo]:
-        raise NotImplementedError
+        ...
 
     @abc.abstractmethod
     def get_run(self, dag_id: str, run_id: str) -> RunInfo | None:
-        raise NotImplementedError
+        ...
 
     @abc.abstractmethod
     def trigger(
@@ -228,11 +227,11 @@ class AirflowClient(abc.ABC):
         logical_date: dt.datetime | None = None,
         conf: dict[str, Any] | None = None,
     ) -> RunInfo:
-        raise NotImplementedError
+        ...
 
     @abc.abstractmethod
     def set_run_state(self, dag_id: str, run_id: str, state: Literal["success", "failed", "queued"]) -> None:
-        raise NotImplementedError
+        ...
 
     def active_runs(self, dag_id: str) -> list[RunInfo]:
         return self.list_runs(dag_id, ACTIVE_STATES)
