@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from cryptography.fernet import Fernet
 
 from airshift import redaction
@@ -201,7 +200,29 @@ def test_a_secret_inside_an_unexpected_error_is_masked(tmp_path: Path) -> None:
     assert URL_PASSWORD not in result.stdout + result.stderr
 
 
-@pytest.fixture(autouse=True)
-def _forget_remembered() -> None:
-    yield
-    redaction._known.clear()
+def test_a_remembered_word_is_masked_as_a_whole_token_only() -> None:
+    # "airflow" is the official images' default password: masking it inside longer names would corrupt
+    # report keys (source_airflow) and module paths, and hide nothing more.
+    redaction.remember("airflow")
+    text = '{"source_airflow": "2.11.2", "password": "airflow"} --password airflow apache-airflow airflow2'
+    assert redaction.redact(text) == (
+        '{"source_airflow": "2.11.2", "password": "***"} --password *** apache-*** airflow2'
+    )
+    redaction.remember("p@ss!")  # ends that are not word characters need no boundary
+    assert redaction.redact("x=p@ss!y and p@ss!") == "x=***y and ***"
+
+
+def test_a_json_report_stays_valid_and_keeps_its_keys_when_a_common_word_is_a_secret(tmp_path: Path) -> None:
+    from airshift.report import verify_json
+    from airshift.verify.result import VerifyResult
+
+    redaction.remember("airflow")
+    result = VerifyResult(
+        original="dags",
+        migrated="out",
+        source_airflow="2.11.2",
+        target_airflow="3.3.2",
+        logical_date="2026-01-01",
+    )
+    document = json.loads(redaction.redact(verify_json.render(result)))
+    assert VerifyResult.model_validate(document).source_airflow == "2.11.2"

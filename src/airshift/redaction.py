@@ -8,6 +8,10 @@ Two kinds of secrets are masked (with ***):
 - secrets recognisable by their shape, whoever typed them: the password in a URL's user part
   (scheme://user:password@host) and credential query parameters (?token=..., &password=...).
 
+A remembered value is masked where it stands as a whole token, never inside a longer word: a password
+"airflow" (the official images' default) masks `airflow` in `--password airflow` or `:airflow@`, but not
+the `airflow` inside `source_airflow`, which would corrupt the keys of a JSON report or a module path.
+
 Specific errors already avoid quoting secrets; this layer is the net under all of them (a URL echoed by
 an HTTP library, a value inside an exception, a log line from a dependency).
 """
@@ -22,6 +26,7 @@ from typing import Any, TextIO
 MASK = "***"
 _SHORTEST = 4  # shorter "secrets" (a test's "x") would mask ordinary text everywhere
 _known: set[str] = set()
+_known_pattern: re.Pattern[str] | None = None  # one alternation of every remembered value, longest first
 _SECRET_ENV = re.compile(r"^AIRSHIFT_\w*(PASSWORD|TOKEN|SECRET|FERNET_KEY|_KEY|DB_URL)$")
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@]*):(?P<secret>[^\s/@]+)@")
 _QUERY_SECRET = re.compile(
@@ -36,8 +41,31 @@ def remember(value: str | None) -> None:
     if value and len(value) >= _SHORTEST:
         from urllib.parse import quote
 
+        global _known_pattern
         _known.add(value)
         _known.add(quote(value, safe=""))
+        _known_pattern = re.compile(
+            "|".join(_whole_token(secret) for secret in sorted(_known, key=len, reverse=True))
+        )
+
+
+def forget_all() -> None:
+    """Forget every remembered value (each command starts afresh; tests call this between commands)."""
+    global _known_pattern
+    _known.clear()
+    _known_pattern = None
+
+
+def _whole_token(secret: str) -> str:
+    """`secret` as a pattern that matches only where no word character continues it on either side: an
+    end of the secret that is itself a word character must not touch another one."""
+    before = r"(?<![A-Za-z0-9_])" if _is_word(secret[0]) else ""
+    after = r"(?![A-Za-z0-9_])" if _is_word(secret[-1]) else ""
+    return before + re.escape(secret) + after
+
+
+def _is_word(character: str) -> bool:
+    return character.isascii() and (character.isalnum() or character == "_")
 
 
 def remember_environment(environ: dict[str, str] | None = None) -> None:
@@ -53,9 +81,8 @@ def redact(text: str) -> str:
         return text
     text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{MASK}@", text)
     text = _QUERY_SECRET.sub(lambda m: m.group("head") + MASK, text)
-    for secret in sorted(_known, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
+    if _known_pattern is not None:
+        text = _known_pattern.sub(MASK, text)
     return text
 
 

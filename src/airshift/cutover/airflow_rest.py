@@ -192,16 +192,14 @@ class AirflowClient(abc.ABC):
     # -- the interface ------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def get_dag(self, dag_id: str) -> DagInfo | None:
-        ...
+    def get_dag(self, dag_id: str) -> DagInfo | None: ...
 
     @abc.abstractmethod
     def list_dags(self) -> dict[str, tuple[str, ...]]:
         """Every DAG the server knows -> its tags."""
 
     @abc.abstractmethod
-    def set_paused(self, dag_id: str, paused: bool) -> None:
-        ...
+    def set_paused(self, dag_id: str, paused: bool) -> None: ...
 
     @abc.abstractmethod
     def list_runs(
@@ -211,12 +209,10 @@ class AirflowClient(abc.ABC):
         *,
         limit: int = PAGE,
         newest_first: bool = True,
-    ) -> list[RunInfo]:
-        ...
+    ) -> list[RunInfo]: ...
 
     @abc.abstractmethod
-    def get_run(self, dag_id: str, run_id: str) -> RunInfo | None:
-        ...
+    def get_run(self, dag_id: str, run_id: str) -> RunInfo | None: ...
 
     @abc.abstractmethod
     def trigger(
@@ -226,12 +222,12 @@ class AirflowClient(abc.ABC):
         run_id: str | None = None,
         logical_date: dt.datetime | None = None,
         conf: dict[str, Any] | None = None,
-    ) -> RunInfo:
-        ...
+    ) -> RunInfo: ...
 
     @abc.abstractmethod
-    def set_run_state(self, dag_id: str, run_id: str, state: Literal["success", "failed", "queued"]) -> None:
-        ...
+    def set_run_state(
+        self, dag_id: str, run_id: str, state: Literal["success", "failed", "queued"]
+    ) -> None: ...
 
     def active_runs(self, dag_id: str) -> list[RunInfo]:
         return self.list_runs(dag_id, ACTIVE_STATES)
