@@ -118,19 +118,20 @@ class Estate:
         return max(1, round(minutes * 60 / self.interval))
 
     def write(self, folder: Path, first_run_at: dt.datetime, minutes: float) -> dt.datetime:
-        """One file per DAG (a task process parses only its own DAG's file). DAG k's data intervals start at
-        `first_run_at - interval + k * interval / dags`, so its first run is due at `first_run_at` plus its
-        share of the interval and the runs of the estate are spread evenly (unless `aligned`); `end_date`
-        stops each DAG after `runs_per_dag(minutes)` runs. Returns when the last run is due."""
+        """One file per DAG (a task process parses only its own DAG's file). A `timedelta` schedule is a
+        DeltaTriggerTimetable in Airflow 3 (`create_delta_data_intervals` is off by default): runs are due at
+        `start_date + n * interval`. DAG k starts at `first_run_at + k * interval / dags`, so the runs of the
+        estate are spread evenly over the interval (unless `aligned`); `end_date` stops each DAG after
+        `runs_per_dag(minutes)` runs. Returns when the last run is due."""
         folder.mkdir(parents=True, exist_ok=True)
         runs = self.runs_per_dag(minutes)
         step = 0.0 if self.aligned else self.interval / self.dags
         last_due = first_run_at
         for number in range(self.dags):
             dag_id = f"load_{number:02d}"
-            start = first_run_at - dt.timedelta(seconds=self.interval - number * step)
+            start = first_run_at + dt.timedelta(seconds=number * step)
             end = start + dt.timedelta(seconds=(runs - 1) * self.interval)
-            last_due = max(last_due, end + dt.timedelta(seconds=self.interval))
+            last_due = max(last_due, end)
             source = DAG_FILE.format(
                 dag_id=dag_id, start=start.isoformat(), end=end.isoformat(),
                 interval=self.interval, fan=self.fan, real=self.real,
@@ -155,6 +156,8 @@ def airflow_settings(port: int) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
         "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": "512",
+        # Pinned (it is 3.3.2's default): a timedelta schedule is a DeltaTriggerTimetable, see Estate.write.
+        "AIRFLOW__SCHEDULER__CREATE_DELTA_DATA_INTERVALS": "False",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         # The DAG files never change during the run: parse each once, not every 30 s.
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
