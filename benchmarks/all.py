@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the project, one after another, each in its own process.
 
-    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route, kafka, capture, inventory
+    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route, kafka, capture, events-load, inventory
     python benchmarks/all.py --only verify   # one of them
 
 Each benchmark prints its own table of ratios (against the floor and the peer it is compared with);
@@ -27,6 +27,7 @@ BENCHMARKS = {
     "route": "route_bench.py",  # router overhead over calling Airflow 3.3.2 directly
     "kafka": "kafka_bench.py",  # kafka compare records/s and peak memory vs a bare read and kcat
     "capture": "capture_bench.py",  # PostgreSQL capture modes: cost to writes, relay, latency
+    "events-load": "events_load.py",  # EventStream under a real scheduler: loss, duplicates, latency
     "inventory": "inventory_bench.py",  # metadata DB inventory: time and peak memory
 }
 
