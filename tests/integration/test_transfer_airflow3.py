@@ -141,6 +141,46 @@ def test_export_files_to_airflow3(target: Target, tmp_path: Path) -> None:
     assert_connections_equal(state)
 
 
+def test_inventory_checks_generation_and_arrivals(target: Target, ledger: Path, tmp_path: Path) -> None:
+    """`transfer --inventory`: the inventory of the 2.11 source (read by `airshift inventory`) is checked
+    against what arrived; an inventory claiming more, or another generation, is refused by name."""
+    source = shared.source_211()
+    url = source.db_url.replace("+psycopg2", "")
+    inventory = tmp_path / "inventory.json"
+    made = CliRunner().invoke(app, ["inventory", url, "-o", str(inventory), "--quiet"])
+    assert made.exit_code == 0, made.output
+    args = ["--from", url, "--from-fernet-key-file", str(shared.key_file(source, tmp_path)),
+            "--on-conflict", "overwrite", "--inventory", str(inventory)]  # fmt: skip
+
+    done = transfer(target, ledger, *args)
+    assert done.exit_code == 0, done.output
+    n_vars, n_conns = len(VARIABLES), len(CONNECTIONS)
+    n_pools = len(POOLS) + 1  # and default_pool
+    assert (
+        f"variables: inventory {n_vars}, read from the source {n_vars}, on the target {n_vars}" in done.output
+    )
+    assert f"connections: inventory {n_conns}, read from the source {n_conns}, on the target {n_conns}" in (
+        done.output
+    )
+    assert (
+        f"pools: inventory {n_pools}, read from the source {n_pools}, on the target {n_pools}" in done.output
+    )
+
+    data = json.loads(inventory.read_text())
+    data["databases"][0]["variables"] = n_vars + 1  # a variable deleted on the source since the inventory
+    inventory.write_text(json.dumps(data))
+    short = transfer(target, ledger, *args)
+    assert short.exit_code == 1, short.output
+    assert f"counted {n_vars + 1}, but only {n_vars} arrived" in short.output.replace("\n", " ")
+
+    data["airflow_version"] = data["databases"][0]["airflow_version"] = "3.x"
+    inventory.write_text(json.dumps(data))
+    other = transfer(target, ledger, *args)
+    assert other.exit_code != 0
+    message = str(other.exception) + other.output
+    assert f"inventory {inventory} records Airflow 3, but --from" in message and "is Airflow 2" in message
+
+
 def _source_history(
     url: str, dag_id: str | None = None, has_version: bool = True
 ) -> dict[str, list[list[object]]]:

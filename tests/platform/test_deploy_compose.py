@@ -4,6 +4,8 @@ health checks, and keeps every secret in `.env` (mode 600)."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -112,3 +114,47 @@ def test_the_spec_check_is_not_vacuous(tmp_path: Path) -> None:
     bad = tmp_path / "docker-compose.yaml"
     bad.write_text("services:\n  web:\n    image: x\n    healthchek:\n      test: [CMD, true]\n")
     assert _check_compose_spec(bad).returncode != 0
+
+
+def _docker_compose_v1(folder: Path, compose_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker-compose", "-f", str(compose_file), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="Debian's docker-compose (Compose v1) is not installed (.ci/run installs it with apt)",
+)
+@pytest.mark.parametrize("executor", ["CeleryExecutor", "LocalExecutor"])
+def test_docker_compose_parses_and_interpolates_the_project(tmp_path: Path, executor: str) -> None:
+    """A second, independent parser: Compose v1's `config` reads the project with its .env, no daemon
+    needed. v1 predates the spec's top-level `name`, so a copy without that one key is checked; it is
+    a syntax and interpolation check (v1 is older than the Compose v2.14 Airflow documents)."""
+    folder = tmp_path / "project"
+    written = CliRunner().invoke(
+        app, ["deploy", "compose", "-o", str(folder), "--executor", executor, "--queue", "etl"]
+    )
+    assert written.exit_code == 0, written.output
+    original = (folder / "docker-compose.yaml").read_text()
+    assert "\nname: airflow\n" in original
+    v1_file = folder / "compose-v1.yaml"
+    v1_file.write_text("\n".join(line for line in original.splitlines() if not line.startswith("name: ")))
+    quiet = _docker_compose_v1(folder, v1_file, "config", "-q")
+    assert quiet.returncode == 0, quiet.stderr
+    services = _docker_compose_v1(folder, v1_file, "config", "--services").stdout.split()
+    celery = {"redis", "flower", "airflow-worker-default", "airflow-worker-etl"}
+    assert celery <= set(services) if executor == "CeleryExecutor" else not celery & set(services)
+    full = _docker_compose_v1(folder, v1_file, "config")
+    assert full.returncode == 0 and "is not set" not in full.stderr, full.stderr  # .env covers every ${VAR}
+    assert not re.search(r"(?<!\$)\$\{", full.stdout)  # only the $$-escaped shell variables remain
+
+    broken = folder / "broken.yaml"
+    broken.write_text(v1_file.read_text().replace("healthcheck:", "healthchek:", 1))
+    refused = _docker_compose_v1(folder, broken, "config", "-q")
+    assert refused.returncode != 0 and "healthchek" in refused.stderr

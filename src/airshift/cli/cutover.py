@@ -153,20 +153,42 @@ class _Progress:
 
 @app.command("plan")
 def plan_command(
-    wave: Annotated[str, typer.Option("--wave", "-w", help="Wave number (1-based) or name.")],
+    wave: Annotated[str | None, typer.Option("--wave", "-w", help="Wave number (1-based) or name.")] = None,
     plan_path: PlanOption = DEFAULT_PLAN,
     allow_unverified: Annotated[
         bool,
         typer.Option("--allow-unverified", help="Do not require `airshift verify` to have matched each DAG."),
     ] = False,
     fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory",
+            help="Instead of checking a wave: propose waves from an `airshift inventory` JSON's DAGs.",
+        ),
+    ] = None,
+    write_plan: Annotated[
+        Path | None,
+        typer.Option("--write-plan", help="With --inventory: write the proposed waves as a new plan file."),
+    ] = None,
 ) -> None:
-    """Per DAG of a wave: the checks and the steps `cutover run` would take. Writes nothing."""
+    """Per DAG of a wave: the checks and the steps `cutover run` would take. Writes nothing.
+
+    With --inventory: propose waves (least risk first) and, with --write-plan, write them as a plan."""
     import json
 
     from airshift.cutover.engine import check_wave, wave_dags
     from airshift.cutover.sides import open_sides
 
+    if inventory is not None:
+        if wave is not None:
+            raise AirshiftError("--inventory proposes waves; check one with --wave, not both at once")
+        _propose(inventory, write_plan, fmt)
+        return
+    if write_plan is not None:
+        raise AirshiftError("--write-plan needs --inventory (the DAGs to group into waves)")
+    if wave is None:
+        raise AirshiftError("give --wave N (the wave to check), or --inventory to propose waves")
     plan = _load(plan_path)
     chosen = plan.wave(wave)
     with open_sides(plan, create_journal=False) as sides:
@@ -177,6 +199,36 @@ def plan_command(
         _render_checks(checks, f"cutover plan: wave {chosen.name} ({plan.old.label} -> {plan.new.label})")
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
+
+
+def _propose(inventory_path: Path, write_plan: Path | None, fmt: PlanFormat) -> None:
+    import json
+
+    from airshift.cutover.propose import plan_text, propose_waves
+    from airshift.platform import inventory_use
+
+    inventory = inventory_use.load(inventory_path)
+    inventory_use.require_generation(inventory, inventory_path)
+    waves = propose_waves(inventory, inventory_path)
+    if write_plan is not None:
+        from airshift.platform.files import write_text
+
+        if write_plan.exists():
+            raise AirshiftError(f"--write-plan {write_plan} exists; choose a new file (nothing was written)")
+        write_text(write_plan, plan_text(waves, inventory_path))
+    if fmt is PlanFormat.json:
+        typer.echo(json.dumps({"waves": [{"name": w.name, "dag_ids": w.dag_ids} for w in waves]}, indent=2))
+    else:
+        for number, wave in enumerate(waves, 1):
+            console.print(
+                f"wave {number} {wave.name}: {len(wave.dag_ids)} DAG(s): {', '.join(wave.dag_ids)}",
+                highlight=False,
+                markup=False,
+            )
+        if write_plan is not None:
+            console.print(
+                f"wrote {write_plan}: fill in [old] and [new], then review", highlight=False, markup=False
+            )
 
 
 @app.command("run")

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from airshift.errors import AirshiftError
 from airshift.state.model import ALL_KINDS, Kind
 
 if TYPE_CHECKING:
+    from airshift.state.credentials import ApiAuth
     from airshift.state.plan import Plan
     from airshift.state.transfer import TransferResult
 
@@ -140,6 +142,14 @@ def transfer(
     ledger_path: Annotated[
         Path, typer.Option("--ledger", help="Ledger of written objects (resume, idempotence).")
     ] = DEFAULT_LEDGER,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory",
+            help="`airshift inventory` JSON of the source: refuse a source of another Airflow generation, "
+            "then check that the variables, connections and pools it counted arrived.",
+        ),
+    ] = None,
 ) -> None:
     """Copy variables, connections, pools, paused state and run history into a new Airflow 3."""
     from airshift.state.credentials import resolve_auth
@@ -161,6 +171,15 @@ def transfer(
         raise AirshiftError(
             "--from-user/-password-file/-token-file/-ca-file are for an API source (--from URL)"
         )
+    recorded = None
+    if inventory is not None:
+        from airshift.platform import inventory_use
+
+        recorded = inventory_use.load(inventory)
+        inventory_use.require_generation(recorded, inventory)
+        for spec in from_:
+            found = source_generation(spec, from_db_password_file, from_auth)
+            inventory_use.check_source_generation(recorded, inventory, display_url(spec), found)
     request = TransferRequest(
         sources=tuple(from_),
         kinds=kinds,
@@ -187,6 +206,46 @@ def transfer(
             on_plan=lambda plan: render_plan(plan, dry_run),
         )
     _report(result, dry_run)
+    if recorded is not None and inventory is not None and result.plan is not None and not dry_run:
+        from airshift.platform import inventory_use
+
+        lines, problems = inventory_use.check_arrivals(recorded, inventory, result.plan, kinds)
+        for line in lines:
+            console.print(f"inventory check: {line}", highlight=False, markup=False)
+        if problems:
+            for problem in problems:
+                console.print(f"[red]problem[/]: {escape(problem)}", highlight=False)
+            raise typer.Exit(1)
+
+
+def source_generation(spec: str, password_file: Path | None, auth: ApiAuth | None) -> str | None:
+    """ "1.10", "2" or "3" for a metadata DB (from its tables) or an API (from its version); None for
+    export files, which carry no version."""
+    from airshift.platform.inventory_use import generation_of
+    from airshift.state.sources.api import is_api_url
+    from airshift.state.sources.read import is_db_url
+
+    if is_db_url(spec):
+        from airshift.state.dburl import parse_db_url
+        from airshift.state.sources.db import MetadataDB
+
+        db = MetadataDB(parse_db_url(spec, "source", password_file, "AIRSHIFT_FROM_DB_PASSWORD"))
+        try:
+            if db.has_table("dag_version"):
+                return "3"
+            return "1.10" if db.has_table("known_event") else "2"
+        finally:
+            db.close()
+    if is_api_url(spec):
+        from airshift.state.credentials import resolve_auth
+        from airshift.state.sources.api import open_source
+
+        source = open_source(spec, auth or resolve_auth("from", None, None, None, None, required=False))
+        try:
+            return generation_of(source.version)
+        finally:
+            source.close()
+    return None
 
 
 def refuse_source_as_target(from_: list[str], to: str | None, to_db: str | None) -> None:

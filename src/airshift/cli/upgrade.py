@@ -58,6 +58,13 @@ TargetOpt = Annotated[
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Airflow the code was written for: auto (per file), 1.10 or 2.")
 ]
+InventoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        help="An `airshift inventory` JSON: its DAG folders and source Airflow when not given.",
+    ),
+]
 DiffOpt = Annotated[bool, typer.Option("--diff", help="Show the unified diff of every change.")]
 CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a change is needed.")]
 StrictOpt = Annotated[
@@ -176,6 +183,7 @@ def _execute(
     strict: bool = False,
     path_map: list[str] | None = None,
     kubernetes: KubernetesConversion | None = None,
+    inventory: Path | None = None,
 ) -> int:
     from airshift.config import load_config
     from airshift.upgrade.cache import default_cache_dir
@@ -186,6 +194,8 @@ def _execute(
     if list_rules:
         _print_rules(fmt or Format.text)
         return EXIT_CLEAN
+    if inventory is not None:
+        paths, source = _from_inventory(inventory, paths, source)
     if not paths:
         raise AirshiftError(f"give one or more DAG files or folders, e.g. `airshift {command} dags/`")
     config, _ = load_config(paths[0], config_path)
@@ -237,6 +247,48 @@ def _execute(
     if requirement_note and fmt is Format.text:
         sys.stdout.write(requirement_note + "\n")
     return exit_code(result, strict)
+
+
+def _from_inventory(
+    inventory_path: Path, paths: list[Path] | None, source: str | None
+) -> tuple[list[Path], str | None]:
+    """DAG folders and --source from the inventory when not given; a warning where they contradict it."""
+    from airshift.platform import inventory_use
+
+    inventory = inventory_use.load(inventory_path)
+    generation = inventory_use.require_generation(inventory, inventory_path)
+    recorded = inventory_use.upgrade_source(generation)
+    if source is None:
+        source = recorded
+    elif source != "auto" and source != recorded:
+        sys.stderr.write(
+            f"warning: --source {source} contradicts inventory {inventory_path}, which records Airflow "
+            f"{generation}; using --source {source}\n"
+        )
+    if not paths:
+        return inventory_use.dag_folders(inventory, inventory_path), source
+    folders = [Path(folder.path).resolve() for folder in inventory.dag_folders]
+    folders += [(inventory_path.parent / folder.path).resolve() for folder in inventory.dag_folders]
+    for path in paths:
+        resolved = path.resolve()
+        if not any(resolved == folder or folder in resolved.parents for folder in folders):
+            sys.stderr.write(
+                f"warning: {path} is not in a DAG folder inventory {inventory_path} recorded; "
+                "its figures do not cover it\n"
+            )
+    return list(paths), source
+
+
+def source_airflow_from(inventory_path: Path | None, given: str | None) -> str | None:
+    """`fix --verify --inventory`: the release the DAGs run on now, when the inventory knows it exactly."""
+    if given is not None or inventory_path is None:
+        return given
+    import re
+
+    from airshift.platform import inventory_use
+
+    version = inventory_use.load(inventory_path).airflow_version or ""
+    return version if re.fullmatch(r"\d+\.\d+\.\d+", version) else None
 
 
 def exit_code(result: RunResult, strict: bool) -> int:
@@ -415,6 +467,7 @@ def scan(
     adopt_new_defaults: AdoptOpt = False,
     strict: StrictOpt = False,
     path_map: PathMapOpt = None,
+    inventory: InventoryOpt = None,
 ) -> None:
     """Report every incompatibility with the target Airflow, by rule and file. Writes nothing.
 
@@ -441,6 +494,7 @@ def scan(
         adopt_new_defaults=adopt_new_defaults,
         strict=strict,
         path_map=path_map,
+        inventory=inventory,
     )
     raise typer.Exit(code)
 
@@ -517,6 +571,7 @@ def fix(
             help="With --verify: install only the requirements given, not the providers the DAGs import.",
         ),
     ] = False,
+    inventory: InventoryOpt = None,
 ) -> None:
     """Rewrite DAG code for the target Airflow, in place or into --out, and write the provider requirements.
 
@@ -526,6 +581,10 @@ def fix(
     from airshift.upgrade.kubernetes import parse_conversion
 
     kubernetes = parse_conversion(convert or [], image, namespace, resources)
+    if inventory is not None and not paths and not list_rules:
+        from airshift.platform import inventory_use
+
+        paths = inventory_use.dag_folders(inventory_use.load(inventory), inventory)
     if verify:
         from airshift.cli.verify import fix_and_verify
 
@@ -533,7 +592,7 @@ def fix(
             return _execute(
                 "fix", paths, target, source, diff, check, out, select, ignore, fmt, list_rules, config,
                 no_cache, jobs, exclude, output, today, requirements, safe_only, adopt_new_defaults, force=force,
-                strict=strict, path_map=path_map, kubernetes=kubernetes,
+                strict=strict, path_map=path_map, kubernetes=kubernetes, inventory=inventory,
             )  # fmt: skip
 
         raise typer.Exit(
@@ -543,7 +602,7 @@ def fix(
                 out,
                 target,
                 source,
-                source_airflow,
+                source_airflow_from(inventory, source_airflow),
                 target_airflow,
                 source_requirements,
                 auto_requirements=not no_auto_requirements,
@@ -574,6 +633,7 @@ def fix(
         strict=strict,
         path_map=path_map,
         kubernetes=kubernetes,
+        inventory=inventory,
     )
     raise typer.Exit(code)
 

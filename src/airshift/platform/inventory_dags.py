@@ -44,9 +44,19 @@ def _literal(node: ast.AST | None) -> str | None:
     return None
 
 
+def _schedule(keywords: list[ast.keyword]) -> str | None:
+    for keyword in keywords:
+        if keyword.arg in ("schedule", "schedule_interval"):
+            value = keyword.value
+            if isinstance(value, ast.Constant) and value.value is None:
+                return "none"
+            return _literal(value) or ast.unparse(value)
+    return None
+
+
 class _FileFacts(ast.NodeVisitor):
     def __init__(self) -> None:
-        self.dags: list[tuple[str, int]] = []
+        self.dags: list[tuple[str, int, str | None]] = []
         self.operators: Counter[str] = Counter()
         self.queues: Counter[str] = Counter()
         self.pools: Counter[str] = Counter()
@@ -68,7 +78,7 @@ class _FileFacts(ast.NodeVisitor):
                 if keyword.arg == "dag_id":
                     dag_id = _literal(keyword.value)
             if dag_id:
-                self.dags.append((dag_id, node.lineno))
+                self.dags.append((dag_id, node.lineno, _schedule(node.keywords)))
         elif name and name.endswith(("Operator", "Sensor")):
             self.operators[name] += 1
         for keyword in node.keywords:
@@ -92,7 +102,8 @@ class _FileFacts(ast.NodeVisitor):
                         if keyword.arg == "dag_id":
                             first = _literal(keyword.value)
                     dag_id = first or dag_id
-                self.dags.append((dag_id, node.lineno))
+                keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+                self.dags.append((dag_id, node.lineno, _schedule(keywords)))
         self.generic_visit(node)
 
     visit_FunctionDef = _decorated
@@ -138,7 +149,10 @@ def read_dag_folder(path: Path, progress: Callable[[int], None] | None = None) -
         relative = str(file.relative_to(path)) if file.is_relative_to(path) else str(file)
         if facts.dags:
             folder.dag_files += 1
-        folder.dags.extend(DagInfo(dag_id=dag_id, file=relative, line=line) for dag_id, line in facts.dags)
+        folder.dags.extend(
+            DagInfo(dag_id=dag_id, file=relative, line=line, schedule=schedule)
+            for dag_id, line, schedule in facts.dags
+        )
         operators.update(facts.operators)
         queues.update(facts.queues)
         pools.update(facts.pools)

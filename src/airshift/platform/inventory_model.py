@@ -25,6 +25,9 @@ class DagInfo(_Model):
     dag_id: str
     file: str
     line: int
+    # The schedule as written: a literal string ("@daily", "0 3 * * *"), "none" for None, the source
+    # text of anything else ("timedelta(hours=1)"); None when the DAG gives none (the version's default).
+    schedule: str | None = None
 
 
 class PluginInfo(_Model):

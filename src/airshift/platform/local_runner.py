@@ -4,7 +4,8 @@ runtime airshift caches, and a local PostgreSQL (and Redis for Celery) instead o
 
 What changes from the containers, and only that: database and broker URLs point at the local servers,
 the container paths (/opt/airflow/...) at the project folder, the API server listens on 127.0.0.1, the
-scheduler's health port is a free one, and `airflow jobs check --hostname $HOSTNAME` becomes `--local`."""
+scheduler's health port is a free one, each Celery worker (one per queue) gets its own node name and log
+server port, and `airflow jobs check --hostname $HOSTNAME` becomes `--local`."""
 
 from __future__ import annotations
 
@@ -141,11 +142,19 @@ def plan_services(
         argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
         if argv[:1] == ["api-server"]:
             argv += ["--host", "127.0.0.1", "--port", str(port)]
-        running.append(LocalService(name, argv, env, _health(service, port, health_port)))
+        node = f"celery@{socket.gethostname()}"
+        if argv[:2] == ["celery", "worker"]:
+            # Containers each have their own host name and ports; workers on one host need a Celery
+            # node name each (else they clash as duplicates and the health ping cannot tell them
+            # apart) and a log server port each.
+            node = f"{name}@{socket.gethostname()}"
+            argv += ["--celery-hostname", node]
+            env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(_free_port())
+        running.append(LocalService(name, argv, env, _health(service, port, health_port, node)))
     return init, running
 
 
-def _health(service: dict[str, Any], port: int, health_port: int) -> list[str] | str | None:
+def _health(service: dict[str, Any], port: int, health_port: int, node: str) -> list[str] | str | None:
     test = (service.get("healthcheck") or {}).get("test")
     if not test:
         return None
@@ -154,7 +163,7 @@ def _health(service: dict[str, Any], port: int, health_port: int) -> list[str] |
         url = parts[-1].replace("localhost:8974", f"127.0.0.1:{health_port}")
         return re.sub(r"localhost:\d+", f"127.0.0.1:{port}", url)
     script = parts[-1].replace('--hostname "$${HOSTNAME}"', "--local")
-    script = script.replace('-d "celery@$${HOSTNAME}"', f'-d "celery@{socket.gethostname()}"')
+    script = script.replace('-d "celery@$${HOSTNAME}"', f'-d "{node}"')
     return ["bash", "-c", script.replace("$$", "$")]
 
 
