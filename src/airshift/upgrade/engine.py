@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext, Settings
+from airshift.upgrade.dag_calls import dag_ids
 from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.registry import Rule, Selection
-from airshift.upgrade.rules.duplicate_ids import dag_ids
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
 

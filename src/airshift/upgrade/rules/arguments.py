@@ -13,8 +13,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_items
-from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import (
+from airshift.upgrade.dag_calls import (
     callee_last,
     dag_calls,
     default_args_dicts,
@@ -23,6 +22,7 @@ from airshift.upgrade.rules.calls import (
     local_operator_classes,
     subscript_assignments,
 )
+from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.versions import Version, at_least
 
 

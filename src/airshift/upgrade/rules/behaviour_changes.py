@@ -14,8 +14,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.calls import keyword
 from airshift.upgrade.versions import at_least
 
 S3_KEY = RuleMeta(

@@ -14,8 +14,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.provider_arguments import default_args_keys
 
 EXECUTE_QUERY = "airflow.providers.google.cloud.operators.bigquery.BigQueryExecuteQueryOperator"
 INSERT_JOB_MODULE = "airflow.providers.google.cloud.operators.bigquery"

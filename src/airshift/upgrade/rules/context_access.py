@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import callee_last, default_args_dicts, local_operator_classes
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import callee_last, default_args_dicts, local_operator_classes
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
 from airshift.upgrade.versions import at_least

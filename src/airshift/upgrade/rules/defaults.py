@@ -16,8 +16,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import dag_calls, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.calls import dag_calls, keyword
 from airshift.upgrade.schedule import is_cron_string, module_constant, schedule_argument
 
 DEFAULT_SCHEDULE = RuleMeta(

@@ -16,8 +16,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import is_dag_call
 from airshift.upgrade.versions import at_least
 
 POSITIONAL = RuleMeta(

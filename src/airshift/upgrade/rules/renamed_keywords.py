@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import keyword
 from airshift.upgrade.versions import at_least
 
 USE_TASK_EXECUTION_DAY = RuleMeta(

@@ -16,9 +16,9 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
-from airshift.upgrade.rules.calls import is_dag_call, keyword
 from airshift.upgrade.walk import walk
 
 SUBDAG = RuleMeta(

@@ -13,8 +13,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import keyword
 from airshift.upgrade.template_fields import templated_for
 from airshift.upgrade.walk import walk_instances
 

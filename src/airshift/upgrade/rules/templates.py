@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import dag_calls
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.pystrings import fstring_map, literal_pieces, quote_at, source_offset
-from airshift.upgrade.rules.calls import dag_calls
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import all_extensions, templated_for
 from airshift.upgrade.template_paths import SearchPath, referenced_templates, relocated, searchpath

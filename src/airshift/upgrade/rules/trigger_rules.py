@@ -6,8 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import default_args_dicts, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import default_args_dicts, keyword
 from airshift.upgrade.versions import at_least
 
 TRIGGER_RULE = RuleMeta(

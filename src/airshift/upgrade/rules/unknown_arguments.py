@@ -17,11 +17,12 @@ from importlib import resources
 from typing import Any
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 from airshift.upgrade.rules.arguments import CHANGES, REPORTS
 from airshift.upgrade.rules.behaviour_changes import RESOURCE_KEYS
 from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
-from airshift.upgrade.rules.provider_arguments import BY_CLASS, GOOGLE, default_args_keys
+from airshift.upgrade.rules.provider_arguments import BY_CLASS, GOOGLE
 from airshift.upgrade.versions import at_least
 
 UNKNOWN_ARGUMENT = RuleMeta(
