@@ -23,11 +23,8 @@ from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 from airshift.upgrade.rules.unknown_arguments import UnknownArguments
 
-# Call adapters own the hop from these names: their rename changes the call's arguments.
-ADAPTED_NAMES: frozenset[str] = BigQueryExecuteQuery.handles | ModuleFunctions.handles
-
 RULES = (
-    ImportMoves(stop_before=ADAPTED_NAMES),
+    ImportMoves(),
     ArgumentChanges(),
     TriggerRuleValues(),
     RemovedHelpers(),

@@ -263,6 +263,7 @@ class ArgumentChanges:
         SLA,
         VARIABLE_DEFAULT,
     )
+    owned_arguments = frozenset(change.old for change in (*CHANGES, *REPORTS))
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():

@@ -70,6 +70,7 @@ def _string(node: ast.expr | None) -> str | None:
 
 class BehaviourChanges:
     metas: tuple[RuleMeta, ...] = (S3_KEY, POD_RESOURCES, EMAIL_CONNECTION)
+    owned_arguments = frozenset({"resources", *RESOURCE_KEYS})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():

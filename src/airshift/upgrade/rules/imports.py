@@ -16,6 +16,7 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import Resolution
 from airshift.upgrade.names import Binding
+from airshift.upgrade.registry import owned_names
 from airshift.upgrade.versions import render
 
 MOVED = RuleMeta(
@@ -88,10 +89,6 @@ def _is_airflow(name: str | None) -> bool:
 class ImportMoves:
     metas: tuple[RuleMeta, ...] = (MOVED, DEPRECATED, REMOVED, STAR, UNUSED)
 
-    def __init__(self, stop_before: frozenset[str] = frozenset()) -> None:
-        # Names whose rename changes call arguments: a call adapter rule owns that hop.
-        self.stop_before = stop_before
-
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
@@ -111,7 +108,7 @@ class ImportMoves:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _resolve(self, ctx: FileContext, name: str) -> Resolution | None:
-        return ctx.table.resolve(name, ctx.target, self.stop_before)
+        return ctx.table.resolve(name, ctx.target, owned_names())  # a call adapter owns the hop to those
 
     def _is_old_module(self, ctx: FileContext, name: str) -> bool:
         move = ctx.table.modules.get(name)

@@ -39,7 +39,7 @@ HANDLED: frozenset[str] = frozenset(
 
 class ModuleFunctions:
     metas: tuple[RuleMeta, ...] = (MODULE_NAME,)
-    handles = HANDLED  # the import rule leaves these names to this rule
+    owned_names = HANDLED  # the import rule leaves these names to this rule
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not at_least(ctx.target, MODULE_NAME.removed_in) or not ctx.imports.imports_airflow():

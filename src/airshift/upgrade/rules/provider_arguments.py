@@ -100,6 +100,11 @@ def _maps_for(ctx: FileContext, qualified: str) -> list[ArgumentMap]:
 
 class ProviderChangedArguments:
     metas: tuple[RuleMeta, ...] = (CHANGED_ARGUMENTS,)
+    owned_arguments = frozenset(
+        name
+        for mapping in (*BY_CLASS.values(), GOOGLE)
+        for name in (*mapping.renames, *mapping.unsupported, *mapping.splits)
+    )
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():

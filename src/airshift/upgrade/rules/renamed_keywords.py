@@ -41,6 +41,7 @@ DAY_OF_WEEK_CLASSES = ("BranchDayOfWeekOperator", "DayOfWeekSensor")
 
 class RenamedKeywords:
     metas: tuple[RuleMeta, ...] = (USE_TASK_EXECUTION_DAY, FILENAME_TEMPLATE)
+    owned_arguments = frozenset({"use_task_execution_day", "filename_template"})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not at_least(ctx.target, "3.0") or not ctx.imports.imports_airflow():
