@@ -21,6 +21,8 @@ class Rule(Protocol):
       and the import together, and the import rule stops its move chain before them.
     - `owned_arguments`: keyword arguments the rule renames, removes or reports; the unknown-argument rule
       does not report them again.
+    - `rewritten_uses`: removed names whose uses the rule rewrites; the import rule does not report their
+      import as well (it goes by itself once unused).
     """
 
     metas: tuple[RuleMeta, ...]
@@ -45,6 +47,12 @@ def owned_names() -> frozenset[str]:
 def owned_arguments() -> frozenset[str]:
     """Every keyword argument some rule declares it renames, removes or reports."""
     return frozenset(name for rule in all_rules() for name in getattr(rule, "owned_arguments", ()))
+
+
+@functools.cache
+def rewritten_uses() -> frozenset[str]:
+    """Every removed name some rule declares it rewrites the uses of."""
+    return frozenset(name for rule in all_rules() for name in getattr(rule, "rewritten_uses", ()))
 
 
 def all_metas() -> list[RuleMeta]:

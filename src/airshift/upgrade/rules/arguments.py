@@ -8,7 +8,6 @@ new name; an argument that only has a meaning on older versions is removed.
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
@@ -23,7 +22,6 @@ from airshift.upgrade.dag_calls import (
     subscript_assignments,
 )
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.versions import Version, at_least
 
 
 def _meta(
@@ -183,29 +181,12 @@ REPORTS: tuple[Change, ...] = (
 )
 
 
-def _applies(change: Change, ctx: FileContext) -> bool:
-    return at_least(ctx.target, change.meta.deprecated_from)
-
-
-@functools.cache
-def _changes_on(target: Version) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
-    """CHANGES and REPORTS that apply on `target`, in their order: the same for every call of a run."""
-    return (
-        tuple(c for c in CHANGES if at_least(target, c.meta.deprecated_from)),
-        tuple(c for c in REPORTS if at_least(target, c.meta.deprecated_from)),
-    )
-
-
 def _keywords(call: ast.Call) -> dict[str | None, ast.keyword]:
     """The call's keywords by name; the first one wins, as with `keyword()`."""
     found: dict[str | None, ast.keyword] = {}
     for item in call.keywords:
         found.setdefault(item.arg, item)
     return found
-
-
-def _category(change: Change, ctx: FileContext) -> Category:
-    return ctx.category(change.meta)
 
 
 def _constant_payload(ctx: FileContext, item: ast.keyword) -> str | None:
@@ -286,7 +267,7 @@ class ArgumentChanges:
         yield from self._default_args(ctx)
 
     def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
-        changes, reports = _changes_on(ctx.target)
+        changes, reports = CHANGES, REPORTS
         keywords = _keywords(call)
         for change in changes:
             if change.scope not in scopes:
@@ -298,18 +279,11 @@ class ArgumentChanges:
                 items = keyword_items(call)  # sorted by position: only needed to remove an argument
                 edit = ctx.remove_item(items, items.index(item))
                 yield ctx.finding(
-                    change.meta,
-                    item,
-                    f"`{change.old}=` is not accepted on the target; removed",
-                    edits=[edit],
-                    category=_category(change, ctx),
+                    change.meta, item, f"`{change.old}=` is not accepted on the target; removed", edits=[edit]
                 )
             elif change.new in keywords:
                 yield ctx.finding(
-                    change.meta,
-                    item,
-                    f"`{change.old}=` and `{change.new}=` are both given; keep one",
-                    category=_category(change, ctx),
+                    change.meta, item, f"`{change.old}=` and `{change.new}=` are both given; keep one"
                 )
             else:
                 yield ctx.finding(
@@ -317,7 +291,6 @@ class ArgumentChanges:
                     item,
                     f"`{change.old}=` is now `{change.new}=`",
                     edits=[ctx.keyword_name_edit(item, change.new)],
-                    category=_category(change, ctx),
                 )
         for change in reports:
             if change.scope in scopes:
@@ -332,16 +305,13 @@ class ArgumentChanges:
                         "TriggerDagRunOperator no longer takes python_callable; its callable always sent the "
                         f"same payload, which is `conf={payload}`",
                         edits=[ctx.replace(item, f"conf={payload}")],
-                        category=_category(change, ctx),
                     )
                     continue
-                yield ctx.finding(change.meta, item, change.message or "", category=_category(change, ctx))
+                yield ctx.finding(change.meta, item, change.message or "")
 
     def _variable_get(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "get") or not _applies(
-            Change(VARIABLE_DEFAULT, "", None, ""), ctx
-        ):
+        if not (isinstance(func, ast.Attribute) and func.attr == "get"):
             return
         owner = ctx.imports.qualified(func.value)
         if owner is None or not owner.endswith("Variable"):
@@ -360,7 +330,7 @@ class ArgumentChanges:
             )
 
     def _default_args(self, ctx: FileContext) -> Iterator[Finding]:
-        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args and _applies(c, ctx)]
+        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args]
         if not changes:
             return
         names: set[str] = set()
@@ -386,7 +356,6 @@ class ArgumentChanges:
                     assign,
                     f"default_args `{key}` is not accepted on the target; removed",
                     edits=edits,
-                    category=_category(change, ctx),
                 )
             elif change.new is not None:
                 yield ctx.finding(
@@ -394,10 +363,9 @@ class ArgumentChanges:
                     assign,
                     f"default_args `{key}` is now `{change.new}`",
                     edits=[ctx.replace_string(target.slice, change.new)],
-                    category=_category(change, ctx),
                 )
             else:
-                yield ctx.finding(change.meta, assign, change.message or "", category=_category(change, ctx))
+                yield ctx.finding(change.meta, assign, change.message or "")
 
     def _dict_literal(self, ctx: FileContext, node: ast.Dict, changes: list[Change]) -> Iterator[Finding]:
         items = dict_items(node)
@@ -444,29 +412,20 @@ class ArgumentChanges:
         remove: Edit,
         rename: Edit,
     ) -> Iterator[Finding]:
-        category = _category(change, ctx)
         if change.meta.fix is FixSafety.NONE:
-            yield ctx.finding(change.meta, node, change.message or "", category=category)
+            yield ctx.finding(change.meta, node, change.message or "")
         elif change.new is None:
             yield ctx.finding(
                 change.meta,
                 node,
                 f"default_args `{change.old}` is not accepted on the target; removed",
                 edits=[remove],
-                category=category,
             )
         elif change.new in present:
             yield ctx.finding(
-                change.meta,
-                node,
-                f"default_args has both `{change.old}` and `{change.new}`; keep one",
-                category=category,
+                change.meta, node, f"default_args has both `{change.old}` and `{change.new}`; keep one"
             )
         else:
             yield ctx.finding(
-                change.meta,
-                node,
-                f"default_args `{change.old}` is now `{change.new}`",
-                edits=[rename],
-                category=category,
+                change.meta, node, f"default_args `{change.old}` is now `{change.new}`", edits=[rename]
             )

@@ -62,6 +62,7 @@ CONF_OVERRIDES_PARAMS = RuleMeta(
     fix=FixSafety.NONE,
     deprecated_from="2.0",
     removed_in="2.0",
+    sources=("1.10",),  # 2.x already lets conf override params
 )
 _NO_CATCHUP_NEEDED = {"None", "'@once'", '"@once"'}
 _DELTA_TYPES = ("datetime.timedelta", "dateutil.relativedelta.relativedelta")
@@ -76,14 +77,14 @@ class BehaviourDefaults:
         for call in dag_calls(ctx):
             if any(k.arg is None for k in call.keywords):
                 continue  # **kwargs may carry schedule or catchup: cannot tell
-            if ctx.source_version == "1.10" and keyword(call, "params") is not None:
+            if keyword(call, "params") is not None:
                 yield ctx.finding(
                     CONF_OVERRIDES_PARAMS,
                     call,
                     "this DAG has params: on Airflow 2+ a triggered run's "
                     "conf overrides params of the same name (dag_run_conf_overrides_params)",
                 )
-            if ctx.target < (3, 0) or ctx.settings.adopt_new_defaults:
+            if ctx.settings.adopt_new_defaults:
                 continue
             yield from self._schedule(ctx, call)
 

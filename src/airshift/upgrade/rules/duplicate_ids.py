@@ -88,8 +88,7 @@ class DuplicateIds:
                     yield ctx.finding(
                         DUPLICATE_TASK_ID, task,
                         f"task_id {task_id!r} is already used at line {seen[task_id].lineno} of this DAG: "
-                        "Airflow 2+ raises DuplicateTaskIdFound; rename one",
-                        category=ctx.category(DUPLICATE_TASK_ID),
+                        "Airflow 2+ raises DuplicateTaskIdFound; rename one"
                     )  # fmt: skip
                 else:
                     seen[task_id] = call

@@ -27,6 +27,7 @@ DB_ACCESS = RuleMeta(
     category=Category.REQUIRED,
     fix=FixSafety.NONE,
     removed_in="3.0",
+    acts_from="3.0",
 )
 TOP_LEVEL_VARIABLE = RuleMeta(
     code="AS902",
@@ -79,8 +80,7 @@ class TaskRuntimeAccess:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        if ctx.target >= (3, 0):
-            yield from self._db_access(ctx)
+        yield from self._db_access(ctx)
         yield from self._top_level_variables(ctx)
 
     def _db_access(self, ctx: FileContext) -> Iterator[Finding]:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.dag_calls import default_args_dicts, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.versions import at_least
 
 TRIGGER_RULE = RuleMeta(
     code="AS320",
@@ -30,9 +29,8 @@ class TriggerRuleValues:
     metas: tuple[RuleMeta, ...] = (TRIGGER_RULE,)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, TRIGGER_RULE.deprecated_from) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
-        category = ctx.category(TRIGGER_RULE)
         for node in ctx.nodes.attributes:
             if node.attr in RENAMED_MEMBERS:
                 owner = ctx.imports.qualified(node.value) or ""
@@ -46,7 +44,6 @@ class TriggerRuleValues:
                         node,
                         f"`TriggerRule.{node.attr}` is `TriggerRule.{new}`",
                         edits=[Edit(start, ctx.end(node), new)],
-                        category=category,
                     )
         for value in self._string_values(ctx):
             old = value.value
@@ -57,7 +54,6 @@ class TriggerRuleValues:
                 value,
                 f"trigger rule {old!r} is {new!r}",
                 edits=[ctx.replace_string(value, new)],
-                category=category,
             )
 
     def _string_values(self, ctx: FileContext) -> Iterator[ast.Constant]:

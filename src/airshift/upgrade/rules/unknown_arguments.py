@@ -20,7 +20,6 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.dag_calls import default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 from airshift.upgrade.registry import owned_arguments, owned_names
-from airshift.upgrade.versions import at_least
 
 UNKNOWN_ARGUMENT = RuleMeta(
     code="AS315",
@@ -63,7 +62,7 @@ class UnknownArguments:
     metas: tuple[RuleMeta, ...] = (UNKNOWN_ARGUMENT, MISSING_ARGUMENT)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, UNKNOWN_ARGUMENT.removed_in) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         table = _table("3.3" if ctx.target >= (3, 0) else "2.11")
         classes: dict[str, Any] = table["classes"]
@@ -97,8 +96,7 @@ class UnknownArguments:
                 yield ctx.finding(
                     UNKNOWN_ARGUMENT, item,
                     f"{short} does not take `{name}=` on the target (Airflow raises 'Invalid arguments were "
-                    "passed'): remove it or use the argument that replaced it",
-                    category=ctx.category(UNKNOWN_ARGUMENT),
+                    "passed'): remove it or use the argument that replaced it"
                 )  # fmt: skip
             missing = [r for r in entry["required"] if r not in given]
             if missing and not call.args and given.isdisjoint(owned):  # pending renames may supply them
@@ -108,6 +106,5 @@ class UnknownArguments:
                 if missing:
                     yield ctx.finding(
                         MISSING_ARGUMENT, call,
-                        f"{short} requires {', '.join(f'`{m}=`' for m in missing)} on the target",
-                        category=ctx.category(MISSING_ARGUMENT),
+                        f"{short} requires {', '.join(f'`{m}=`' for m in missing)} on the target"
                     )  # fmt: skip
