@@ -21,6 +21,7 @@ from airshift.upgrade.dag_calls import (
     local_operator_classes,
     subscript_assignments,
 )
+from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 
 
@@ -245,6 +246,7 @@ class ArgumentChanges:
         VARIABLE_DEFAULT,
     )
     owned_arguments = frozenset(change.old for change in (*CHANGES, *REPORTS))
+    intended = IntendedChanges(default_args={c.old: c.new for c in CHANGES if c.in_default_args})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.dag_calls import default_args_dicts, keyword
+from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 
 CHANGED_ARGUMENTS = RuleMeta(
@@ -105,6 +106,8 @@ class ProviderChangedArguments:
         for mapping in (*BY_CLASS.values(), GOOGLE)
         for name in (*mapping.renames, *mapping.unsupported, *mapping.splits)
     )
+    # the Google connection keys become gcp_conn_id in default_args too
+    intended = IntendedChanges(default_args=dict(GOOGLE.renames))
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.dag_calls import default_args_dicts, keyword
+from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 
 TRIGGER_RULE = RuleMeta(
@@ -27,6 +28,7 @@ RENAMED_MEMBERS = {"DUMMY": "ALWAYS", "NONE_FAILED_OR_SKIPPED": "NONE_FAILED_MIN
 
 class TriggerRuleValues:
     metas: tuple[RuleMeta, ...] = (TRIGGER_RULE,)
+    intended = IntendedChanges(trigger_rules=RENAMED_VALUES)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
