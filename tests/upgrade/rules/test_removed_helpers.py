@@ -90,7 +90,7 @@ def test_apply_defaults_decorator_removed() -> None:
     assert "AS403" in codes(result)
 
 
-def test_helpers_untouched_without_airflow_import() -> None:
+def test_no_op_helpers_untouched_without_airflow_import() -> None:
     source = textwrap.dedent(
         """\
         def days_ago(n):

@@ -3,7 +3,7 @@ itself is tested in tests/upgrade/test_templates.py)."""
 
 from __future__ import annotations
 
-from tests.upgrade.conftest import assert_fix, codes, run
+from tests.upgrade.conftest import assert_fix, assert_no_op, codes, run
 
 
 def test_schedule_from_a_module_constant_gives_the_period() -> None:
@@ -128,3 +128,14 @@ def test_templates_built_with_percent_and_f_strings_are_rewritten() -> None:
     involved = 'from airflow.operators.bash import BashOperator\nBashOperator(task_id="c", bash_command=f"{{{{ execution_date }}}}{x!r:>{w}}")\n'
     reported = run(involved, select=("AS6",))
     assert codes(reported) == ["AS601"] and "AS603" not in codes(reported)
+
+
+def test_no_op_cases() -> None:
+    assert_no_op(
+        (
+            'from airflow.operators.bash import BashOperator\nBashOperator(task_id="t", bash_command="echo {{ ds }}")\n',
+            'from mylib import BashOperator\nBashOperator(task_id="t", bash_command="echo {{ execution_date }}")\n',
+            'print("{{ execution_date }}")\n',  # no Airflow in the file
+        ),
+        select=("AS601",),
+    )

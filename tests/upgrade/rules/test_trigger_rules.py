@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.upgrade.conftest import assert_fix
+from tests.upgrade.conftest import assert_fix, assert_no_op
 
 
 def test_trigger_rule_strings_and_enum() -> None:
@@ -36,4 +36,15 @@ def test_trigger_rule_in_default_args() -> None:
         'default_args = {"trigger_rule": "dummy"}\nimport airflow\n',
         'default_args = {"trigger_rule": "always"}\nimport airflow\n',
         dedent=False,
+    )
+
+
+def test_no_op_cases() -> None:
+    assert_no_op(
+        (
+            'from airflow.operators.empty import EmptyOperator\nEmptyOperator(task_id="t", trigger_rule="always")\n',
+            'from mylib import Op\nOp(task_id="t", trigger_rule="dummy")\n',  # not an Airflow operator
+            'rules = {"trigger_rule": "dummy"}\n',  # no Airflow in the file
+        ),
+        select=("AS320",),
     )
