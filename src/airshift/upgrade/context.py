@@ -168,6 +168,7 @@ class FileContext:
         path: str = "<string>",
         imports: ImportTable | None = None,
         module: str = "",
+        acting: frozenset[str] | None = None,
     ) -> None:
         self.text = text
         self.tree = tree
@@ -181,6 +182,12 @@ class FileContext:
         self._memo: dict[str, Any] = {}
         self.imports = imports or ImportTable(tree)
         self.nodes = NodeIndex.build(tree)
+        # The codes the engine keeps on this file (rule_gates); None: every code. Rules may ask `acts` to skip
+        # work whose findings would be dropped anyway; whether a code acts is never theirs to decide.
+        self._acting = acting
+
+    def acts(self, meta: RuleMeta) -> bool:
+        return self._acting is None or meta.code in self._acting
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Compute a per-file fact once, however many rules ask for it."""

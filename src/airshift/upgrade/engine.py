@@ -288,7 +288,9 @@ def analyse(
     first_pass = True
     rules, codes = _acting(rules, selection, settings.target, source_version)
     for _ in range(MAX_PASSES):
-        ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
+        ctx = FileContext(
+            current, current_tree, settings, table, source_version, path, first_imports, module, codes
+        )
         first_imports = None
         findings = _run_rules(ctx, rules, codes)
         for finding in findings:

@@ -182,6 +182,11 @@ REPORTS: tuple[Change, ...] = (
 )
 
 
+def _acting(ctx: FileContext) -> tuple[list[Change], list[Change]]:
+    """CHANGES and REPORTS whose codes act on this file (the others' findings would be dropped)."""
+    return [c for c in CHANGES if ctx.acts(c.meta)], [c for c in REPORTS if ctx.acts(c.meta)]
+
+
 def _keywords(call: ast.Call) -> dict[str | None, ast.keyword]:
     """The call's keywords by name; the first one wins, as with `keyword()`."""
     found: dict[str | None, ast.keyword] = {}
@@ -269,7 +274,7 @@ class ArgumentChanges:
         yield from self._default_args(ctx)
 
     def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
-        changes, reports = CHANGES, REPORTS
+        changes, reports = ctx.memo("arguments.acting", lambda: _acting(ctx))
         keywords = _keywords(call)
         for change in changes:
             if change.scope not in scopes:
@@ -313,7 +318,7 @@ class ArgumentChanges:
 
     def _variable_get(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "get"):
+        if not (isinstance(func, ast.Attribute) and func.attr == "get") or not ctx.acts(VARIABLE_DEFAULT):
             return
         owner = ctx.imports.qualified(func.value)
         if owner is None or not owner.endswith("Variable"):
@@ -332,7 +337,7 @@ class ArgumentChanges:
             )
 
     def _default_args(self, ctx: FileContext) -> Iterator[Finding]:
-        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args]
+        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args and ctx.acts(c.meta)]
         if not changes:
             return
         names: set[str] = set()

@@ -50,7 +50,7 @@ class DagHygiene:
         if not ctx.imports.imports_airflow():
             return
         local_classes = local_operator_classes(ctx)
-        check_dynamic = any(
+        check_dynamic = ctx.acts(DYNAMIC_VALUE) and any(
             word in ctx.text for word in ("now", "today", "time", "uuid", "random", "yesterday", "tomorrow")
         )
         for call in ctx.nodes.calls:

@@ -68,6 +68,9 @@ _NO_CATCHUP_NEEDED = {"None", "'@once'", '"@once"'}
 _DELTA_TYPES = ("datetime.timedelta", "dateutil.relativedelta.relativedelta")
 
 
+_NEW_DEFAULTS = (DEFAULT_SCHEDULE, DEFAULT_CATCHUP, CRON_INTERVALS)  # what _schedule reports
+
+
 class BehaviourDefaults:
     metas: tuple[RuleMeta, ...] = (DEFAULT_SCHEDULE, DEFAULT_CATCHUP, CRON_INTERVALS, CONF_OVERRIDES_PARAMS)
 
@@ -84,7 +87,7 @@ class BehaviourDefaults:
                     "this DAG has params: on Airflow 2+ a triggered run's "
                     "conf overrides params of the same name (dag_run_conf_overrides_params)",
                 )
-            if ctx.settings.adopt_new_defaults:
+            if ctx.settings.adopt_new_defaults or not any(map(ctx.acts, _NEW_DEFAULTS)):
                 continue
             yield from self._schedule(ctx, call)
 
