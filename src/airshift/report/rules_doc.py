@@ -22,6 +22,10 @@ def _window(meta: RuleMeta) -> str:
         parts.append(f"deprecated {meta.deprecated_from}")
     if meta.removed_in:
         parts.append(f"removed {meta.removed_in}")
+    if meta.acts_from:
+        parts.append(f"acts from {meta.acts_from}")
+    if meta.sources:
+        parts.append(f"{'/'.join(meta.sources)} code only")
     return ", ".join(parts)
 
 
@@ -32,7 +36,9 @@ def rules_markdown(metas: list[RuleMeta]) -> str:
         "",
         "Generated from the rule registry by `python scripts/generate_rules_doc.py`; do not edit by hand.",
         "The target version decides which rules apply: a rule acts when the target is at or past its",
-        "`deprecated` version, and its findings are `required` once the target is at or past `removed`.",
+        "`deprecated` version (its `acts from` version where the window names one), and its findings are",
+        "`required` once the target is at or past `removed`. A rule marked `1.10 code only` acts on files",
+        "written for Airflow 1.10. The engine applies these gates from the registry (upgrade/rule_gates.py).",
         "",
         "| code | name | category | fix | window | what |",
         "|---|---|---|---|---|---|",

@@ -15,9 +15,9 @@ from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpe
 from airshift.upgrade.moves import MoveTable
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.project import SubdagFactory
+from airshift.upgrade.rule_gates import category_on
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.versions import Version
-from airshift.upgrade.versions import parse_version as _parse_version
 
 T = TypeVar("T")
 _TRAILING = re.compile(r"[ \t]*,?[ \t]*(#[^\r\n]*)?(\r\n|\r|\n|$)")
@@ -168,6 +168,7 @@ class FileContext:
         path: str = "<string>",
         imports: ImportTable | None = None,
         module: str = "",
+        acting: frozenset[str] | None = None,
     ) -> None:
         self.text = text
         self.tree = tree
@@ -181,6 +182,12 @@ class FileContext:
         self._memo: dict[str, Any] = {}
         self.imports = imports or ImportTable(tree)
         self.nodes = NodeIndex.build(tree)
+        # The codes the engine keeps on this file (rule_gates); None: every code. Rules may ask `acts` to skip
+        # work whose findings would be dropped anyway; whether a code acts is never theirs to decide.
+        self._acting = acting
+
+    def acts(self, meta: RuleMeta) -> bool:
+        return self._acting is None or meta.code in self._acting
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Compute a per-file fact once, however many rules ask for it."""
@@ -251,9 +258,7 @@ class FileContext:
 
     def category(self, meta: RuleMeta) -> Category:
         """A rule's category on this target: required once the target removed the old form, else suggested."""
-        if meta.category is not Category.REQUIRED:
-            return meta.category
-        return Category.REQUIRED if self.target >= _version(meta.removed_in) else Category.SUGGESTED
+        return category_on(meta, self.target)
 
     def keyword_name_edit(self, keyword: ast.keyword, new_name: str) -> Edit:
         start = self.start(keyword)
@@ -277,7 +282,7 @@ class FileContext:
             line=getattr(node, "lineno", 1),
             col=getattr(node, "col_offset", 0) + 1,
             end_line=getattr(node, "end_lineno", None),
-            category=category or meta.category,
+            category=category or category_on(meta, self.target),
             edits=tuple(edits),
             imports=tuple(imports),
             requirements=tuple(requirements),
@@ -306,7 +311,3 @@ def keyword_items(call: ast.Call) -> list[ast.AST]:
     """Positional arguments and keywords in source order."""
     items: list[ast.AST] = [*call.args, *call.keywords]
     return sorted(items, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
-
-
-def _version(text: str | None) -> Version:
-    return _parse_version(text) if text else (99, 0)

@@ -16,15 +16,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext, Settings
+from airshift.upgrade.dag_calls import dag_ids
 from airshift.upgrade.imports_insert import plan_import_edits
 from airshift.upgrade.model import Edit, Finding, Requirement
 from airshift.upgrade.moves import MoveTable, newer
 from airshift.upgrade.names import ImportTable
 from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.registry import Rule, Selection
-from airshift.upgrade.rules.duplicate_ids import dag_ids
+from airshift.upgrade.rule_gates import acting_codes
 from airshift.upgrade.source import LineIndex
 from airshift.upgrade.source_version import detect_source_version
+from airshift.upgrade.versions import Version
 
 MAX_PASSES = 10
 
@@ -93,13 +95,23 @@ def parse(text: str, path: str = "<string>") -> ast.Module:
         raise SyntaxProblem(f"cannot parse: {error}") from None
 
 
-def _run_rules(ctx: FileContext, rules: Sequence[Rule], selection: Selection) -> list[Finding]:
+def _run_rules(ctx: FileContext, rules: Sequence[Rule], codes: frozenset[str]) -> list[Finding]:
+    """Findings of the codes that are on: selected, and acting on this target and source generation."""
     findings: list[Finding] = []
     for rule in rules:
         for finding in rule.check(ctx):
-            if selection.accepts(finding.code):
+            if finding.code in codes:
                 findings.append(finding)
     return findings
+
+
+def _acting(
+    rules: Sequence[Rule], selection: Selection, target: Version, source: str
+) -> tuple[list[Rule], frozenset[str]]:
+    """The rules to run on one file and the codes they may report there (the central version gate)."""
+    metas = [meta for rule in rules for meta in rule.metas if selection.accepts(meta.code)]
+    codes = acting_codes(metas, target, source)
+    return [rule for rule in rules if any(meta.code in codes for meta in rule.metas)], codes
 
 
 def _overlaps(edit: Edit, taken: list[Edit]) -> bool:
@@ -274,10 +286,13 @@ def analyse(
     compiles = input_problem is None
     refused: set[tuple[object, ...]] = set()  # fixes dropped for breaking the file: report-only from then on
     first_pass = True
+    rules, codes = _acting(rules, selection, settings.target, source_version)
     for _ in range(MAX_PASSES):
-        ctx = FileContext(current, current_tree, settings, table, source_version, path, first_imports, module)
+        ctx = FileContext(
+            current, current_tree, settings, table, source_version, path, first_imports, module, codes
+        )
         first_imports = None
-        findings = _run_rules(ctx, rules, selection)
+        findings = _run_rules(ctx, rules, codes)
         for finding in findings:
             if finding.edits and _signature(finding) in refused:
                 finding.edits = ()

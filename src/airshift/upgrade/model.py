@@ -81,6 +81,9 @@ class RuleMeta:
     fix: FixSafety
     deprecated_from: str | None = None  # first Airflow version where the old form is deprecated
     removed_in: str | None = None  # first Airflow version where the old form fails
+    # The engine applies these gates (upgrade/rule_gates.py); rules do not check them themselves.
+    acts_from: str | None = None  # first target the rule acts on, when later than deprecated_from
+    sources: tuple[str, ...] = ()  # source generations ("1.10", "2") the rule is about; empty: all
     limits: str | None = None  # what the rule cannot know (documented in docs/rules.md)
 
 

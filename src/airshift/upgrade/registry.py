@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -12,7 +13,17 @@ from airshift.upgrade.model import Finding, RuleMeta
 
 
 class Rule(Protocol):
-    """A rule (or a tight family of rules) declares the codes it may report and checks one file."""
+    """A rule (or a tight family of rules) declares the codes it may report and checks one file.
+
+    A rule may also declare what it owns, so other rules leave it alone (collected below, never listed by
+    hand in another rule):
+    - `owned_names`: qualified names whose rename changes the call's arguments; the rule rewrites the call
+      and the import together, and the import rule stops its move chain before them.
+    - `owned_arguments`: keyword arguments the rule renames, removes or reports; the unknown-argument rule
+      does not report them again.
+    - `rewritten_uses`: removed names whose uses the rule rewrites; the import rule does not report their
+      import as well (it goes by itself once unused).
+    """
 
     metas: tuple[RuleMeta, ...]
 
@@ -24,6 +35,24 @@ def all_rules() -> list[Rule]:
     from airshift.upgrade.rules import RULES
 
     return list(RULES)
+
+
+@functools.cache
+def owned_names() -> frozenset[str]:
+    """Every qualified name some rule declares it rewrites together with its call."""
+    return frozenset(name for rule in all_rules() for name in getattr(rule, "owned_names", ()))
+
+
+@functools.cache
+def owned_arguments() -> frozenset[str]:
+    """Every keyword argument some rule declares it renames, removes or reports."""
+    return frozenset(name for rule in all_rules() for name in getattr(rule, "owned_arguments", ()))
+
+
+@functools.cache
+def rewritten_uses() -> frozenset[str]:
+    """Every removed name some rule declares it rewrites the uses of."""
+    return frozenset(name for rule in all_rules() for name in getattr(rule, "rewritten_uses", ()))
 
 
 def all_metas() -> list[RuleMeta]:

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.rules.calls import callee_last, dag_calls, keyword
+from airshift.upgrade.dag_calls import callee_last, dag_calls, keyword
 from airshift.upgrade.templates import Schedule
 
 PRESET_PERIODS: dict[str, dt.timedelta | None] = {

@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.rules.calls import callee_name
+from airshift.upgrade.dag_calls import callee_name
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,20 @@
 """Bring an original snapshot into the shape the upgrade rules give the migrated one.
 
-Only changes the rules make on purpose are undone here, each from the upgrader's own tables (argument
-renames, trigger-rule renames) so verify and fix cannot drift apart. What remains different afterwards is
-a real difference."""
+Only changes the rules make on purpose are undone here, read from the upgrader's one public statement of
+them (airshift.upgrade.intended_changes: default_args renames, trigger-rule renames), which the rules
+themselves declare, so verify and fix cannot drift apart. What remains different afterwards is a real
+difference."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from airshift.upgrade.rules.arguments import CHANGES
-from airshift.upgrade.rules.provider_arguments import GOOGLE
-from airshift.upgrade.rules.trigger_rules import RENAMED_VALUES
+from airshift.upgrade.intended_changes import intended_changes
 from airshift.verify.snapshot_model import DagSnapshot, Snapshot, TaskSnapshot
 
 # default_args keys the rules rename (new name) or drop (None).
-DEFAULT_ARG_RENAMES: dict[str, str | None] = {
-    **{c.old: c.new for c in CHANGES if c.in_default_args},
-    **GOOGLE.renames,  # the Google connection keys become gcp_conn_id in default_args too
-}
-TRIGGER_RULE_RENAMES: dict[str, str] = dict(RENAMED_VALUES)
+DEFAULT_ARG_RENAMES: dict[str, str | None] = dict(intended_changes().default_args)
+TRIGGER_RULE_RENAMES: dict[str, str] = dict(intended_changes().trigger_rules)
 
 
 def trigger_rule(value: str) -> str:

@@ -49,7 +49,7 @@ with DAG("etl", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:
 """
 
 
-def test_a_self_contained_python_operator_becomes_a_kubernetes_task() -> None:
+def test_fix_a_self_contained_python_operator_becomes_a_kubernetes_task() -> None:
     result = convert(OPERATOR)
     assert (
         'loaded = task.kubernetes(task_id="load", retries=3, image="registry.example/etl:1.4", namespace="jobs", '

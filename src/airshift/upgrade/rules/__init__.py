@@ -10,12 +10,12 @@ from airshift.upgrade.rules.context_access import ContextAccess
 from airshift.upgrade.rules.dag_hygiene import DagHygiene
 from airshift.upgrade.rules.defaults import BehaviourDefaults
 from airshift.upgrade.rules.duplicate_ids import DuplicateIds
-from airshift.upgrade.rules.helpers import RemovedHelpers
 from airshift.upgrade.rules.imports import ImportMoves
 from airshift.upgrade.rules.keyword_only import KeywordOnlyArguments
 from airshift.upgrade.rules.kubernetes_conversion import PythonToKubernetes
 from airshift.upgrade.rules.module_functions import ModuleFunctions
 from airshift.upgrade.rules.provider_arguments import ProviderChangedArguments
+from airshift.upgrade.rules.removed_helpers import RemovedHelpers
 from airshift.upgrade.rules.renamed_keywords import RenamedKeywords
 from airshift.upgrade.rules.subdag import SubdagToTaskGroup
 from airshift.upgrade.rules.task_runtime import TaskRuntimeAccess
@@ -23,11 +23,8 @@ from airshift.upgrade.rules.templates import TemplateVariables
 from airshift.upgrade.rules.trigger_rules import TriggerRuleValues
 from airshift.upgrade.rules.unknown_arguments import UnknownArguments
 
-# Call adapters own the hop from these names: their rename changes the call's arguments.
-ADAPTED_NAMES: frozenset[str] = BigQueryExecuteQuery.handles | ModuleFunctions.handles
-
 RULES = (
-    ImportMoves(stop_before=ADAPTED_NAMES),
+    ImportMoves(),
     ArgumentChanges(),
     TriggerRuleValues(),
     RemovedHelpers(),

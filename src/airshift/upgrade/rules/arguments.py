@@ -8,13 +8,11 @@ new name; an argument that only has a meaning on older versions is removed.
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_items
-from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import (
+from airshift.upgrade.dag_calls import (
     callee_last,
     dag_calls,
     default_args_dicts,
@@ -23,7 +21,8 @@ from airshift.upgrade.rules.calls import (
     local_operator_classes,
     subscript_assignments,
 )
-from airshift.upgrade.versions import Version, at_least
+from airshift.upgrade.intended_changes import IntendedChanges
+from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 
 
 def _meta(
@@ -183,17 +182,9 @@ REPORTS: tuple[Change, ...] = (
 )
 
 
-def _applies(change: Change, ctx: FileContext) -> bool:
-    return at_least(ctx.target, change.meta.deprecated_from)
-
-
-@functools.cache
-def _changes_on(target: Version) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
-    """CHANGES and REPORTS that apply on `target`, in their order: the same for every call of a run."""
-    return (
-        tuple(c for c in CHANGES if at_least(target, c.meta.deprecated_from)),
-        tuple(c for c in REPORTS if at_least(target, c.meta.deprecated_from)),
-    )
+def _acting(ctx: FileContext) -> tuple[list[Change], list[Change]]:
+    """CHANGES and REPORTS whose codes act on this file (the others' findings would be dropped)."""
+    return [c for c in CHANGES if ctx.acts(c.meta)], [c for c in REPORTS if ctx.acts(c.meta)]
 
 
 def _keywords(call: ast.Call) -> dict[str | None, ast.keyword]:
@@ -202,10 +193,6 @@ def _keywords(call: ast.Call) -> dict[str | None, ast.keyword]:
     for item in call.keywords:
         found.setdefault(item.arg, item)
     return found
-
-
-def _category(change: Change, ctx: FileContext) -> Category:
-    return ctx.category(change.meta)
 
 
 def _constant_payload(ctx: FileContext, item: ast.keyword) -> str | None:
@@ -263,6 +250,8 @@ class ArgumentChanges:
         SLA,
         VARIABLE_DEFAULT,
     )
+    owned_arguments = frozenset(change.old for change in (*CHANGES, *REPORTS))
+    intended = IntendedChanges(default_args={c.old: c.new for c in CHANGES if c.in_default_args})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
@@ -285,7 +274,7 @@ class ArgumentChanges:
         yield from self._default_args(ctx)
 
     def _call(self, ctx: FileContext, call: ast.Call, scopes: set[str]) -> Iterator[Finding]:
-        changes, reports = _changes_on(ctx.target)
+        changes, reports = ctx.memo("arguments.acting", lambda: _acting(ctx))
         keywords = _keywords(call)
         for change in changes:
             if change.scope not in scopes:
@@ -297,18 +286,11 @@ class ArgumentChanges:
                 items = keyword_items(call)  # sorted by position: only needed to remove an argument
                 edit = ctx.remove_item(items, items.index(item))
                 yield ctx.finding(
-                    change.meta,
-                    item,
-                    f"`{change.old}=` is not accepted on the target; removed",
-                    edits=[edit],
-                    category=_category(change, ctx),
+                    change.meta, item, f"`{change.old}=` is not accepted on the target; removed", edits=[edit]
                 )
             elif change.new in keywords:
                 yield ctx.finding(
-                    change.meta,
-                    item,
-                    f"`{change.old}=` and `{change.new}=` are both given; keep one",
-                    category=_category(change, ctx),
+                    change.meta, item, f"`{change.old}=` and `{change.new}=` are both given; keep one"
                 )
             else:
                 yield ctx.finding(
@@ -316,7 +298,6 @@ class ArgumentChanges:
                     item,
                     f"`{change.old}=` is now `{change.new}=`",
                     edits=[ctx.keyword_name_edit(item, change.new)],
-                    category=_category(change, ctx),
                 )
         for change in reports:
             if change.scope in scopes:
@@ -331,16 +312,13 @@ class ArgumentChanges:
                         "TriggerDagRunOperator no longer takes python_callable; its callable always sent the "
                         f"same payload, which is `conf={payload}`",
                         edits=[ctx.replace(item, f"conf={payload}")],
-                        category=_category(change, ctx),
                     )
                     continue
-                yield ctx.finding(change.meta, item, change.message or "", category=_category(change, ctx))
+                yield ctx.finding(change.meta, item, change.message or "")
 
     def _variable_get(self, ctx: FileContext, call: ast.Call) -> Iterator[Finding]:
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "get") or not _applies(
-            Change(VARIABLE_DEFAULT, "", None, ""), ctx
-        ):
+        if not (isinstance(func, ast.Attribute) and func.attr == "get") or not ctx.acts(VARIABLE_DEFAULT):
             return
         owner = ctx.imports.qualified(func.value)
         if owner is None or not owner.endswith("Variable"):
@@ -359,7 +337,7 @@ class ArgumentChanges:
             )
 
     def _default_args(self, ctx: FileContext) -> Iterator[Finding]:
-        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args and _applies(c, ctx)]
+        changes = [c for c in (*CHANGES, *REPORTS) if c.in_default_args and ctx.acts(c.meta)]
         if not changes:
             return
         names: set[str] = set()
@@ -385,7 +363,6 @@ class ArgumentChanges:
                     assign,
                     f"default_args `{key}` is not accepted on the target; removed",
                     edits=edits,
-                    category=_category(change, ctx),
                 )
             elif change.new is not None:
                 yield ctx.finding(
@@ -393,10 +370,9 @@ class ArgumentChanges:
                     assign,
                     f"default_args `{key}` is now `{change.new}`",
                     edits=[ctx.replace_string(target.slice, change.new)],
-                    category=_category(change, ctx),
                 )
             else:
-                yield ctx.finding(change.meta, assign, change.message or "", category=_category(change, ctx))
+                yield ctx.finding(change.meta, assign, change.message or "")
 
     def _dict_literal(self, ctx: FileContext, node: ast.Dict, changes: list[Change]) -> Iterator[Finding]:
         items = dict_items(node)
@@ -443,29 +419,20 @@ class ArgumentChanges:
         remove: Edit,
         rename: Edit,
     ) -> Iterator[Finding]:
-        category = _category(change, ctx)
         if change.meta.fix is FixSafety.NONE:
-            yield ctx.finding(change.meta, node, change.message or "", category=category)
+            yield ctx.finding(change.meta, node, change.message or "")
         elif change.new is None:
             yield ctx.finding(
                 change.meta,
                 node,
                 f"default_args `{change.old}` is not accepted on the target; removed",
                 edits=[remove],
-                category=category,
             )
         elif change.new in present:
             yield ctx.finding(
-                change.meta,
-                node,
-                f"default_args has both `{change.old}` and `{change.new}`; keep one",
-                category=category,
+                change.meta, node, f"default_args has both `{change.old}` and `{change.new}`; keep one"
             )
         else:
             yield ctx.finding(
-                change.meta,
-                node,
-                f"default_args `{change.old}` is now `{change.new}`",
-                edits=[rename],
-                category=category,
+                change.meta, node, f"default_args `{change.old}` is now `{change.new}`", edits=[rename]
             )

@@ -14,9 +14,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.calls import keyword
-from airshift.upgrade.versions import at_least
 
 S3_KEY = RuleMeta(
     code="AS340",
@@ -29,6 +28,7 @@ S3_KEY = RuleMeta(
     deprecated_from="2.0",
     removed_in="2.0",
     limits="An s3_key or table that is not a string literal: the join is reported, not written.",
+    sources=("1.10",),  # 2.x code already uses S3ToRedshiftOperator's own behaviour
 )
 POD_RESOURCES = RuleMeta(
     code="AS341",
@@ -70,6 +70,7 @@ def _string(node: ast.expr | None) -> str | None:
 
 class BehaviourChanges:
     metas: tuple[RuleMeta, ...] = (S3_KEY, POD_RESOURCES, EMAIL_CONNECTION)
+    owned_arguments = frozenset({"resources", *RESOURCE_KEYS})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
@@ -85,11 +86,11 @@ class BehaviourChanges:
             if binding is not None and binding.guarded:
                 continue
             last = qualified.rpartition(".")[2]
-            if last in ("S3ToRedshiftTransfer", "S3ToRedshiftOperator") and ctx.source_version == "1.10":
+            if last in ("S3ToRedshiftTransfer", "S3ToRedshiftOperator"):
                 yield from self._s3_key(ctx, call)
             elif last == "KubernetesPodOperator":
                 yield from self._resources(ctx, call)
-            elif last == "EmailOperator" and at_least(ctx.target, "3.0") and keyword(call, "conn_id") is None:
+            elif last == "EmailOperator" and keyword(call, "conn_id") is None:
                 yield ctx.finding(
                     EMAIL_CONNECTION, call,
                     "EmailOperator sends through the SMTP connection `smtp_default` on Airflow 3 (airflow.cfg "
@@ -121,7 +122,6 @@ class BehaviourChanges:
         item = keyword(call, "resources")
         if item is None:
             return
-        category = ctx.category(POD_RESOURCES)
         value = item.value
         keys = (
             [_string(k) if k is not None else None for k in value.keys] if isinstance(value, ast.Dict) else []
@@ -138,7 +138,7 @@ class BehaviourChanges:
             yield ctx.finding(
                 POD_RESOURCES, item,
                 "KubernetesPodOperator no longer takes resources=; pass container_resources="
-                "k8s.V1ResourceRequirements(requests={...}, limits={...})", category=category,
+                "k8s.V1ResourceRequirements(requests={...}, limits={...})"
             )  # fmt: skip
             return
         assert isinstance(value, ast.Dict)
@@ -152,5 +152,5 @@ class BehaviourChanges:
         yield ctx.finding(
             POD_RESOURCES, item, f"KubernetesPodOperator `resources=` is `{text}`",
             edits=[ctx.replace(item, text)],
-            imports=[ImportSpec("kubernetes.client", "models", "k8s")], category=category,
+            imports=[ImportSpec("kubernetes.client", "models", "k8s")]
         )  # fmt: skip

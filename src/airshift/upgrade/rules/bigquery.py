@@ -14,8 +14,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.provider_arguments import default_args_keys
 
 EXECUTE_QUERY = "airflow.providers.google.cloud.operators.bigquery.BigQueryExecuteQueryOperator"
 INSERT_JOB_MODULE = "airflow.providers.google.cloud.operators.bigquery"
@@ -73,7 +73,7 @@ MAPPED = {
 
 class BigQueryExecuteQuery:
     metas: tuple[RuleMeta, ...] = (BIGQUERY,)
-    handles = frozenset({EXECUTE_QUERY})
+    owned_names = frozenset({EXECUTE_QUERY})  # renamed together with its arguments, here
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if "BigQuery" not in ctx.text:
@@ -82,7 +82,7 @@ class BigQueryExecuteQuery:
             qualified = ctx.imports.qualified(call.func)
             if qualified is None:
                 continue
-            resolution = ctx.table.resolve(qualified, ctx.target, stop_before=self.handles)
+            resolution = ctx.table.resolve(qualified, ctx.target, stop_before=self.owned_names)
             final = resolution.new if resolution else qualified
             if final == EXECUTE_QUERY:
                 from_contrib = qualified.startswith("airflow.contrib.") or ctx.source_version == "1.10"

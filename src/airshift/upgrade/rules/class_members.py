@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.versions import at_least
 
 REMOVED_MEMBER = RuleMeta(
     code="AS331",
@@ -37,6 +36,7 @@ REMOVED_MEMBER = RuleMeta(
     limits="Objects whose class airshift cannot see: values returned by your own functions, attributes of "
     "`self`, values passed through lists, dicts or other modules, and context parameters with other names. "
     "Those members are not reported; the DAG processor (or `airshift verify`) finds them.",
+    acts_from="3.0",
 )
 PLUGIN_ATTRIBUTE = RuleMeta(
     code="AS330",
@@ -48,6 +48,7 @@ PLUGIN_ATTRIBUTE = RuleMeta(
     fix=FixSafety.NONE,
     deprecated_from="2.0",
     removed_in="3.0",
+    acts_from="3.0",
 )
 CHANGED_SIGNATURE = RuleMeta(
     code="AS332",
@@ -60,6 +61,7 @@ CHANGED_SIGNATURE = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="2.3",
     removed_in="3.0",
+    acts_from="3.0",
 )
 
 
@@ -160,7 +162,7 @@ class ClassMembers:
     metas: tuple[RuleMeta, ...] = (PLUGIN_ATTRIBUTE, REMOVED_MEMBER, CHANGED_SIGNATURE)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, "3.0") or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         if any(node.attr in ALL_MEMBERS for node in ctx.nodes.attributes):
             kinds, injected = _bound_kinds(ctx)
@@ -190,19 +192,17 @@ class ClassMembers:
                 if member.new == "create_asset" and call is not None:
                     edits += _keyword_edits(ctx, call, ("scheme", "uri", "asset_kwargs", "asset_extra"))
                 yield ctx.finding(
-                    REMOVED_MEMBER, node, f"{where} is `.{member.new}` on Airflow 3", edits=edits,
-                    category=ctx.category(REMOVED_MEMBER),
+                    REMOVED_MEMBER, node, f"{where} is `.{member.new}` on Airflow 3", edits=edits
                 )  # fmt: skip
             elif member.expression is not None and isinstance(node.ctx, ast.Load):
                 text = member.expression.format(obj=obj)
                 yield ctx.finding(
                     REMOVED_MEMBER, node, f"{where} no longer exists on Airflow 3; it is `{text}`",
-                    edits=[ctx.replace(node, text)], category=ctx.category(REMOVED_MEMBER),
+                    edits=[ctx.replace(node, text)]
                 )  # fmt: skip
             else:
                 yield ctx.finding(
-                    REMOVED_MEMBER, node, f"{where} no longer exists on Airflow 3: {member.advice}",
-                    category=ctx.category(REMOVED_MEMBER),
+                    REMOVED_MEMBER, node, f"{where} no longer exists on Airflow 3: {member.advice}"
                 )  # fmt: skip
 
     # -- class bodies: plugins and operator links ---------------------------------------------------
@@ -241,12 +241,10 @@ class ClassMembers:
                     CHANGED_SIGNATURE,
                     old,
                     message + f"; the body uses `{old.arg}`: read the run from ti_key (ti_key.run_id)",
-                    category=ctx.category(CHANGED_SIGNATURE),
                 )
                 continue
             yield ctx.finding(
-                CHANGED_SIGNATURE, old, message, edits=[ctx.replace(old, "*, ti_key")],
-                category=ctx.category(CHANGED_SIGNATURE),
+                CHANGED_SIGNATURE, old, message, edits=[ctx.replace(old, "*, ti_key")]
             )  # fmt: skip
 
     def _asset_extra(self, ctx: FileContext) -> Iterator[Finding]:
@@ -261,8 +259,7 @@ class ClassMembers:
             yield ctx.finding(
                 CHANGED_SIGNATURE, second,
                 "the second positional argument of Dataset/Asset is `uri` on Airflow 3, not `extra`",
-                edits=[ctx.replace(second, f"extra={ctx.segment(second)}")],
-                category=ctx.category(CHANGED_SIGNATURE),
+                edits=[ctx.replace(second, f"extra={ctx.segment(second)}")]
             )  # fmt: skip
 
 

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import callee_last, default_args_dicts, local_operator_classes
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import callee_last, default_args_dicts, local_operator_classes
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.templates import NONE_ON_ASSET_RUNS, Schedule
-from airshift.upgrade.versions import at_least
 from airshift.upgrade.walk import walk_instances
 
 CONTEXT_KEY = RuleMeta(
@@ -100,7 +99,7 @@ class ContextAccess:
     metas: tuple[RuleMeta, ...] = (CONTEXT_KEY,)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, CONTEXT_KEY.deprecated_from) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         if not any(key in ctx.text for key in REMOVED_KEYS) and "external_trigger" not in ctx.text:
             return
@@ -186,7 +185,6 @@ class ContextAccess:
     def _dict_reads(
         self, ctx: FileContext, info: ContextFunction, schedule: Schedule | None
     ) -> Iterator[Finding]:
-        category = ctx.category(CONTEXT_KEY)
         for node in walk_instances(info.function, _READ_NODES):
             if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 name = _dict_name(node.value, info)
@@ -199,7 +197,6 @@ class ContextAccess:
                         node,
                         f'context["{key}"] was None on this asset-scheduled DAG\'s runs; Airflow 3 has no '
                         "such key: replace it by hand",
-                        category=category,
                     )
                     continue
                 if (key in RENAMED_KEYS and ctx.target >= (3, 0)) or (
@@ -210,7 +207,6 @@ class ContextAccess:
                         node,
                         f'context["{key}"] is context["{RENAMED_KEYS[key]}"]',
                         edits=[ctx.replace_string(node.slice, RENAMED_KEYS[key])],
-                        category=category,
                     )
                     continue
                 if key == "conf":
@@ -220,7 +216,6 @@ class ContextAccess:
                             node,
                             'context["conf"] (the Airflow configuration) is gone on '
                             "Airflow 3; read settings from airflow.sdk or pass them as params",
-                            category=category,
                         )
                     continue
                 expression = _computed(key, name, schedule)
@@ -230,7 +225,6 @@ class ContextAccess:
                         node,
                         f'context["{key}"] depends on the DAG schedule, which has no '
                         "constant period here: compute it from data_interval_start by hand",
-                        category=category,
                     )
                     continue
                 yield ctx.finding(
@@ -238,7 +232,6 @@ class ContextAccess:
                     node,
                     f'context["{key}"] is `{expression}`',
                     edits=[ctx.replace(node, expression)],
-                    category=category,
                 )
             elif (
                 isinstance(node, ast.Call)
@@ -255,7 +248,6 @@ class ContextAccess:
                         node,
                         f'context.get("{key}") is context.get("{RENAMED_KEYS[key]}")',
                         edits=[ctx.replace_string(node.args[0], RENAMED_KEYS[key])],
-                        category=category,
                     )
                 else:
                     yield ctx.finding(
@@ -263,14 +255,11 @@ class ContextAccess:
                         node,
                         f'context.get("{key}"): the key is gone on Airflow 3; compute '
                         "it from logical_date / data_interval_* by hand",
-                        category=category,
                     )
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                yield from self._attribute(ctx, node, info, category)
+                yield from self._attribute(ctx, node, info)
 
-    def _attribute(
-        self, ctx: FileContext, node: ast.Attribute, info: ContextFunction, category: Category
-    ) -> Iterator[Finding]:
+    def _attribute(self, ctx: FileContext, node: ast.Attribute, info: ContextFunction) -> Iterator[Finding]:
         owner = node.value
         owner_key = None
         if isinstance(owner, ast.Subscript) and _dict_name(owner.value, info):
@@ -286,16 +275,11 @@ class ContextAccess:
                 node,
                 f"{owner_key}.execution_date is {owner_key}.logical_date",
                 edits=[Edit(start, ctx.end(node), "logical_date")],
-                category=category,
             )
         elif node.attr == "external_trigger" and owner_key == "dag_run":
             text = f'({ctx.segment(owner)}.run_type == "manual")'
             yield ctx.finding(
-                CONTEXT_KEY,
-                node,
-                f"dag_run.external_trigger is `{text}`",
-                edits=[ctx.replace(node, text)],
-                category=category,
+                CONTEXT_KEY, node, f"dag_run.external_trigger is `{text}`", edits=[ctx.replace(node, text)]
             )
 
     # -- def load(ds, execution_date, **_) -----------------------------------------------------------
@@ -303,7 +287,6 @@ class ContextAccess:
         function = info.function
         params = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
         names = {p.arg for p in params}
-        category = ctx.category(CONTEXT_KEY)
         for param in params:
             key = param.arg
             if key not in REMOVED_KEYS:
@@ -319,7 +302,6 @@ class ContextAccess:
                     param,
                     f"parameter `{key}` is no longer a context key on Airflow 3: "
                     "take **context and compute it by hand",
-                    category=category,
                 )
                 continue
             edits: list[Edit] = []
@@ -333,13 +315,7 @@ class ContextAccess:
             for node in walk_instances(function, ast.Name):
                 if node.id == key and isinstance(node.ctx, ast.Load):
                     edits.append(ctx.replace(node, replacement))
-            yield ctx.finding(
-                CONTEXT_KEY,
-                param,
-                f"parameter `{key}` is `{new}` on Airflow 3",
-                edits=edits,
-                category=category,
-            )
+            yield ctx.finding(CONTEXT_KEY, param, f"parameter `{key}` is `{new}` on Airflow 3", edits=edits)
 
 
 def _may_read(ctx: FileContext) -> bool:

@@ -9,9 +9,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call, is_operator_call, keyword, local_operator_classes
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import is_dag_call, is_operator_call, keyword, local_operator_classes
-from airshift.upgrade.versions import at_least
 
 DYNAMIC_VALUE = RuleMeta(
     code="AS951",
@@ -51,7 +50,7 @@ class DagHygiene:
         if not ctx.imports.imports_airflow():
             return
         local_classes = local_operator_classes(ctx)
-        check_dynamic = at_least(ctx.target, DYNAMIC_VALUE.deprecated_from) and any(
+        check_dynamic = ctx.acts(DYNAMIC_VALUE) and any(
             word in ctx.text for word in ("now", "today", "time", "uuid", "random", "yesterday", "tomorrow")
         )
         for call in ctx.nodes.calls:
@@ -71,8 +70,7 @@ class DagHygiene:
                     yield ctx.finding(
                         DYNAMIC_VALUE, node,
                         f"`{ctx.segment(node)}` in {what} arguments changes on every parse: Airflow 3 stores a "
-                        "new DAG version each time; use a fixed value (e.g. a literal start_date)",
-                        category=ctx.category(DYNAMIC_VALUE),
+                        "new DAG version each time; use a fixed value (e.g. a literal start_date)"
                     )  # fmt: skip
 
     def _name(self, ctx: FileContext, assign: ast.Assign, local_classes: set[str]) -> Iterator[Finding]:

@@ -16,8 +16,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import dag_calls, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.rules.calls import dag_calls, keyword
 from airshift.upgrade.schedule import is_cron_string, module_constant, schedule_argument
 
 DEFAULT_SCHEDULE = RuleMeta(
@@ -62,9 +62,13 @@ CONF_OVERRIDES_PARAMS = RuleMeta(
     fix=FixSafety.NONE,
     deprecated_from="2.0",
     removed_in="2.0",
+    sources=("1.10",),  # 2.x already lets conf override params
 )
 _NO_CATCHUP_NEEDED = {"None", "'@once'", '"@once"'}
 _DELTA_TYPES = ("datetime.timedelta", "dateutil.relativedelta.relativedelta")
+
+
+_NEW_DEFAULTS = (DEFAULT_SCHEDULE, DEFAULT_CATCHUP, CRON_INTERVALS)  # what _schedule reports
 
 
 class BehaviourDefaults:
@@ -76,14 +80,14 @@ class BehaviourDefaults:
         for call in dag_calls(ctx):
             if any(k.arg is None for k in call.keywords):
                 continue  # **kwargs may carry schedule or catchup: cannot tell
-            if ctx.source_version == "1.10" and keyword(call, "params") is not None:
+            if keyword(call, "params") is not None:
                 yield ctx.finding(
                     CONF_OVERRIDES_PARAMS,
                     call,
                     "this DAG has params: on Airflow 2+ a triggered run's "
                     "conf overrides params of the same name (dag_run_conf_overrides_params)",
                 )
-            if ctx.target < (3, 0) or ctx.settings.adopt_new_defaults:
+            if ctx.settings.adopt_new_defaults or not any(map(ctx.acts, _NEW_DEFAULTS)):
                 continue
             yield from self._schedule(ctx, call)
 

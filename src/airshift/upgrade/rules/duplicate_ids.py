@@ -4,7 +4,7 @@ Airflow 1.10 let a second task or DAG with the same id replace the first, with a
 raise (DuplicateTaskIdFound; the DAG processor reports a duplicate DAG id as an import error in 3.x).
 Only literal ids are compared, and only tasks built in straight-line code of a `with DAG(...)` block or
 given `dag=` (a task built in a loop or a branch may be built once). DAG ids are collected per file by
-`dag_ids` and compared across every file of the run by the runner.
+`dag_calls.dag_ids` and compared across every file of the run by the runner.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call, keyword, string_literal
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import dag_calls, is_dag_call, keyword
 
 DUPLICATE_TASK_ID = RuleMeta(
     code="AS350",
@@ -40,27 +40,6 @@ DUPLICATE_DAG_ID = RuleMeta(
     removed_in="2.0",
     limits="Only literal dag ids (DAG('id') / DAG(dag_id='id')) are compared; ids built at run time are not.",
 )
-
-
-def _literal(node: ast.expr | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def dag_id_of(call: ast.Call) -> str | None:
-    item = keyword(call, "dag_id")
-    if item is not None:
-        return _literal(item.value)
-    return _literal(call.args[0]) if call.args else None
-
-
-def dag_ids(ctx: FileContext) -> list[tuple[str, int]]:
-    """(dag id, line) of every DAG built with a literal id at the top level or in a `with` block."""
-    found: list[tuple[str, int]] = []
-    for call in dag_calls(ctx):
-        dag_id = dag_id_of(call)
-        if dag_id is not None and ctx.imports.imports_airflow():
-            found.append((dag_id, call.lineno))
-    return found
 
 
 def _calls_of(statements: list[ast.stmt]) -> Iterator[ast.Call]:
@@ -102,15 +81,14 @@ class DuplicateIds:
             seen: dict[str, ast.Call] = {}
             for call in calls:
                 task = keyword(call, "task_id")
-                task_id = _literal(task.value) if task is not None else None
+                task_id = string_literal(task.value) if task is not None else None
                 if task is None or task_id is None:
                     continue
                 if task_id in seen:
                     yield ctx.finding(
                         DUPLICATE_TASK_ID, task,
                         f"task_id {task_id!r} is already used at line {seen[task_id].lineno} of this DAG: "
-                        "Airflow 2+ raises DuplicateTaskIdFound; rename one",
-                        category=ctx.category(DUPLICATE_TASK_ID),
+                        "Airflow 2+ raises DuplicateTaskIdFound; rename one"
                     )  # fmt: skip
                 else:
                     seen[task_id] = call

@@ -16,6 +16,7 @@ from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, Requirement, RuleMeta
 from airshift.upgrade.moves import Resolution
 from airshift.upgrade.names import Binding
+from airshift.upgrade.registry import owned_names, rewritten_uses
 from airshift.upgrade.versions import render
 
 MOVED = RuleMeta(
@@ -38,7 +39,7 @@ DEPRECATED = RuleMeta(
     "Airflow 3.1 moved more names (timezone helpers, TaskGroup, BaseHook) there.",
     category=Category.SUGGESTED,
     fix=FixSafety.SAFE,
-    deprecated_from="3.0",
+    deprecated_from="2.0",  # the first deprecations (contrib); the moves table gives each name its own window
 )
 REMOVED = RuleMeta(
     code="AS103",
@@ -69,17 +70,6 @@ UNUSED = RuleMeta(
 
 _group_ids = itertools.count(1)
 
-# Removed names whose uses another rule rewrites (AS401 days_ago, AS403 apply_defaults, AS501 SubDAGs): the
-# import goes by itself once unused, so reporting it as well would only repeat that rule's finding.
-HANDLED_BY_OTHER_RULES = frozenset(
-    {
-        "airflow.utils.dates.days_ago",
-        "airflow.utils.decorators.apply_defaults",
-        "airflow.operators.subdag_operator.SubDagOperator",
-        "airflow.operators.subdag.SubDagOperator",
-    }
-)
-
 
 def _is_airflow(name: str | None) -> bool:
     return bool(name) and (name == "airflow" or name.startswith("airflow."))  # type: ignore[union-attr]
@@ -87,10 +77,6 @@ def _is_airflow(name: str | None) -> bool:
 
 class ImportMoves:
     metas: tuple[RuleMeta, ...] = (MOVED, DEPRECATED, REMOVED, STAR, UNUSED)
-
-    def __init__(self, stop_before: frozenset[str] = frozenset()) -> None:
-        # Names whose rename changes call arguments: a call adapter rule owns that hop.
-        self.stop_before = stop_before
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
@@ -111,7 +97,7 @@ class ImportMoves:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _resolve(self, ctx: FileContext, name: str) -> Resolution | None:
-        return ctx.table.resolve(name, ctx.target, self.stop_before)
+        return ctx.table.resolve(name, ctx.target, owned_names())  # a call adapter owns the hop to those
 
     def _is_old_module(self, ctx: FileContext, name: str) -> bool:
         move = ctx.table.modules.get(name)
@@ -213,7 +199,7 @@ class ImportMoves:
                 continue
             if resolution.new is None:
                 keep.append(alias)
-                if qualified not in HANDLED_BY_OTHER_RULES:
+                if qualified not in rewritten_uses():  # that rule's finding says it
                     findings.append(ctx.finding(REMOVED, alias, self._message(ctx, qualified, resolution)))
                 continue
             finding = self._moved_name(ctx, statement, top_level, alias, qualified, resolution, group)

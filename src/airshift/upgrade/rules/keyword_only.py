@@ -16,9 +16,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import is_dag_call
-from airshift.upgrade.versions import at_least
 
 POSITIONAL = RuleMeta(
     code="AS312",
@@ -62,7 +61,7 @@ class KeywordOnlyArguments:
     metas: tuple[RuleMeta, ...] = (POSITIONAL,)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, POSITIONAL.removed_in) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         for call in ctx.nodes.calls:
             if len(call.args) < 2 or any(isinstance(a, ast.Starred) for a in call.args):
@@ -101,9 +100,5 @@ class KeywordOnlyArguments:
         ]
         listed = ", ".join(f"`{name}=`" for name in names)
         yield ctx.finding(
-            POSITIONAL,
-            extra[0],
-            f"{what}(...) takes these by keyword on Airflow 3: {listed}",
-            edits=edits,
-            category=ctx.category(POSITIONAL),
+            POSITIONAL, extra[0], f"{what}(...) takes these by keyword on Airflow 3: {listed}", edits=edits
         )

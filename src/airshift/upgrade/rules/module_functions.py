@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.versions import at_least
 
 MODULE_NAME = RuleMeta(
     code="AS106",
@@ -25,6 +24,7 @@ MODULE_NAME = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="2.0",
     removed_in="3.0",
+    acts_from="3.0",  # exact rewrites, but only needed once the wrappers are gone
 )
 
 CONFIGURATION_FUNCTIONS = (
@@ -39,14 +39,13 @@ HANDLED: frozenset[str] = frozenset(
 
 class ModuleFunctions:
     metas: tuple[RuleMeta, ...] = (MODULE_NAME,)
-    handles = HANDLED  # the import rule leaves these names to this rule
+    owned_names = HANDLED  # the import rule leaves these names to this rule
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, MODULE_NAME.removed_in) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         if "configuration" not in ctx.text and "PY3" not in ctx.text:
             return
-        category = ctx.category(MODULE_NAME)
         for node in ctx.nodes.attributes:
             qualified = ctx.imports.qualified(node)
             if qualified not in HANDLED:
@@ -59,7 +58,7 @@ class ModuleFunctions:
                 text = f"(sys.version_info >= (3, {PYTHON_FLAGS[name]}))"
                 yield ctx.finding(
                     MODULE_NAME, node, f"`airflow.{name}` is `{text}`", edits=[ctx.replace(node, text)],
-                    imports=[ImportSpec("sys")], category=category,
+                    imports=[ImportSpec("sys")]
                 )  # fmt: skip
             elif (
                 "conf" in ctx.assigned
@@ -67,13 +66,13 @@ class ModuleFunctions:
             ):
                 yield ctx.finding(
                     MODULE_NAME, node, f"`airflow.configuration.{name}` is `conf.{name}` (import "
-                    "airflow.configuration.conf under a free name: `conf` is taken here)", category=category,
+                    "airflow.configuration.conf under a free name: `conf` is taken here)"
                 )  # fmt: skip
             else:
                 yield ctx.finding(
                     MODULE_NAME, node, f"`airflow.configuration.{name}` is `conf.{name}`",
                     edits=[ctx.replace(node, f"conf.{name}")],
-                    imports=[ImportSpec("airflow.configuration", "conf")], category=category,
+                    imports=[ImportSpec("airflow.configuration", "conf")]
                 )  # fmt: skip
         for binding in ctx.imports.all_bindings:
             if (
@@ -88,6 +87,5 @@ class ModuleFunctions:
                     else f"`from airflow.configuration import conf` and `conf.{short}(...)`"
                 )
                 yield ctx.finding(
-                    MODULE_NAME, binding.alias, f"`{binding.qualified}` is gone on Airflow 3: use {better}",
-                    category=category,
+                    MODULE_NAME, binding.alias, f"`{binding.qualified}` is gone on Airflow 3: use {better}"
                 )  # fmt: skip

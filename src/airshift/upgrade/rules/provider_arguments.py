@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import default_args_dicts, keyword
+from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import default_args_dicts, keyword
 
 CHANGED_ARGUMENTS = RuleMeta(
     code="AS202",
@@ -100,6 +101,13 @@ def _maps_for(ctx: FileContext, qualified: str) -> list[ArgumentMap]:
 
 class ProviderChangedArguments:
     metas: tuple[RuleMeta, ...] = (CHANGED_ARGUMENTS,)
+    owned_arguments = frozenset(
+        name
+        for mapping in (*BY_CLASS.values(), GOOGLE)
+        for name in (*mapping.renames, *mapping.unsupported, *mapping.splits)
+    )
+    # the Google connection keys become gcp_conn_id in default_args too
+    intended = IntendedChanges(default_args=dict(GOOGLE.renames))
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
@@ -219,16 +227,3 @@ class ProviderChangedArguments:
                 f"default_args `{old_keys[0]}` is `gcp_conn_id` for the Google operators",
                 edits=[ctx.replace_string(key, "gcp_conn_id")],
             )
-
-
-def default_args_keys(ctx: FileContext) -> set[str]:
-    """Every string key of every default_args dict in the file."""
-    keys: set[str] = set()
-    for node in default_args_dicts(ctx):
-        if isinstance(node, ast.Dict):
-            keys.update(
-                k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
-            )
-        else:
-            keys.update(k.arg for k in node.keywords if k.arg)
-    return keys

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import keyword
-from airshift.upgrade.versions import at_least
 
 USE_TASK_EXECUTION_DAY = RuleMeta(
     code="AS313",
@@ -23,6 +22,7 @@ USE_TASK_EXECUTION_DAY = RuleMeta(
     fix=FixSafety.SAFE,
     deprecated_from="2.2",
     removed_in="3.0",
+    acts_from="3.0",
 )
 FILENAME_TEMPLATE = RuleMeta(
     code="AS314",
@@ -34,6 +34,7 @@ FILENAME_TEMPLATE = RuleMeta(
     fix=FixSafety.UNSAFE,  # the configured pattern applies from then on
     deprecated_from="2.3",
     removed_in="3.0",
+    acts_from="3.0",
 )
 
 DAY_OF_WEEK_CLASSES = ("BranchDayOfWeekOperator", "DayOfWeekSensor")
@@ -41,9 +42,10 @@ DAY_OF_WEEK_CLASSES = ("BranchDayOfWeekOperator", "DayOfWeekSensor")
 
 class RenamedKeywords:
     metas: tuple[RuleMeta, ...] = (USE_TASK_EXECUTION_DAY, FILENAME_TEMPLATE)
+    owned_arguments = frozenset({"use_task_execution_day", "filename_template"})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, "3.0") or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         if "use_task_execution_day" not in ctx.text and "filename_template" not in ctx.text:
             return
@@ -59,14 +61,12 @@ class RenamedKeywords:
             if item is not None and last in DAY_OF_WEEK_CLASSES:
                 if keyword(call, "use_task_logical_date") is not None:
                     yield ctx.finding(
-                        USE_TASK_EXECUTION_DAY, item, f"{last}: keep `use_task_logical_date=` only",
-                        category=ctx.category(USE_TASK_EXECUTION_DAY),
+                        USE_TASK_EXECUTION_DAY, item, f"{last}: keep `use_task_logical_date=` only"
                     )  # fmt: skip
                 else:
                     yield ctx.finding(
                         USE_TASK_EXECUTION_DAY, item, f"{last}: `use_task_execution_day=` is `use_task_logical_date=`",
-                        edits=[ctx.keyword_name_edit(item, "use_task_logical_date")],
-                        category=ctx.category(USE_TASK_EXECUTION_DAY),
+                        edits=[ctx.keyword_name_edit(item, "use_task_logical_date")]
                     )  # fmt: skip
             item = keyword(call, "filename_template")
             if item is not None and last.endswith("TaskHandler"):
@@ -75,6 +75,5 @@ class RenamedKeywords:
                     FILENAME_TEMPLATE, item,
                     f"{last}: `filename_template=` is no longer accepted; the pattern is [logging] "
                     f"log_filename_template (value here: {ctx.segment(item.value)})",
-                    edits=[ctx.remove_item(items, items.index(item))],
-                    category=ctx.category(FILENAME_TEMPLATE),
+                    edits=[ctx.remove_item(items, items.index(item))]
                 )  # fmt: skip

@@ -16,9 +16,9 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import is_dag_call, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
-from airshift.upgrade.rules.calls import is_dag_call, keyword
 from airshift.upgrade.walk import walk
 
 SUBDAG = RuleMeta(
@@ -36,6 +36,9 @@ _KEPT_BY_THE_GROUP = {"task_id", "subdag", "dag", "default_args"}
 
 class SubdagToTaskGroup:
     metas: tuple[RuleMeta, ...] = (SUBDAG,)
+    rewritten_uses = frozenset(
+        {"airflow.operators.subdag_operator.SubDagOperator", "airflow.operators.subdag.SubDagOperator"}
+    )
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         factories = {f.qualified: f for f in ctx.settings.subdag_factories}
@@ -55,9 +58,6 @@ class SubdagToTaskGroup:
             if qualified.rpartition(".")[2] == "SubDagOperator":
                 yield self._call_site(ctx, call, factories)
 
-    def _category(self, ctx: FileContext) -> Category:
-        return ctx.category(SUBDAG)
-
     def _task_group_import(self, ctx: FileContext) -> ImportSpec:
         if ctx.target >= (3, 0):
             return ImportSpec("airflow.sdk", "TaskGroup")
@@ -70,7 +70,6 @@ class SubdagToTaskGroup:
                 function,
                 f"`{function.name}` builds a sub-DAG in a way airshift cannot "
                 "turn into a TaskGroup; convert it by hand",
-                category=self._category(ctx),
             )
         edits = [self._add_parameter(ctx, function)]
         variable = factory.dag_variable
@@ -94,7 +93,6 @@ class SubdagToTaskGroup:
             "`parent_dag`; the sub-DAG's own schedule and DAG arguments no longer apply",
             edits=edits,
             imports=[self._task_group_import(ctx)],
-            category=self._category(ctx),
         )
 
     def _add_parameter(self, ctx: FileContext, function: ast.FunctionDef) -> Edit:
@@ -116,7 +114,6 @@ class SubdagToTaskGroup:
         return ctx.replace(call, f"TaskGroup({', '.join(parts)})")
 
     def _call_site(self, ctx: FileContext, call: ast.Call, factories: dict[str, SubdagFactory]) -> Finding:
-        category = self._category(ctx)
         subdag = keyword(call, "subdag")
         if subdag is None or not isinstance(subdag.value, ast.Call):
             return ctx.finding(
@@ -124,7 +121,6 @@ class SubdagToTaskGroup:
                 call,
                 "SubDagOperator without a factory call as `subdag=`: convert the sub-DAG "
                 "to a TaskGroup by hand",
-                category=category,
             )
         factory_call = subdag.value
         qualified = ctx.imports.qualified(factory_call.func)
@@ -137,7 +133,6 @@ class SubdagToTaskGroup:
                 call,
                 f"SubDagOperator: `{qualified}` does not build its sub-DAG the standard way "
                 "(DAG id '<parent>.<child>', tasks added with dag=, returned); convert by hand",
-                category=category,
             )
         extra = sorted(k.arg or "**" for k in call.keywords if k.arg not in _KEPT_BY_THE_GROUP)
         if call.args or extra:
@@ -146,7 +141,6 @@ class SubdagToTaskGroup:
                 call,
                 "SubDagOperator arguments a TaskGroup cannot take: "
                 f"{', '.join(extra) or 'positional arguments'}; convert by hand",
-                category=category,
             )
         task_id = keyword(call, "task_id")
         group_arg = self._group_argument(factory_call, factory)
@@ -155,7 +149,6 @@ class SubdagToTaskGroup:
                 SUBDAG,
                 call,
                 "SubDagOperator: the factory's child id is not the operator's task_id; convert by hand",
-                category=category,
             )
         dag = keyword(call, "dag")
         # The official 1.10 pattern has no dag=: the operator joined the `with DAG(...) as dag:` block. The
@@ -176,14 +169,12 @@ class SubdagToTaskGroup:
                 call,
                 "SubDagOperator inside `with DAG(...):` without `as name`: name the DAG (`as dag`) and pass "
                 "it as the factory's parent_dag, or the TaskGroup is built without a DAG",
-                category=category,
             )
         return ctx.finding(
             SUBDAG,
             call,
             f"SubDagOperator `{ctx.segment(task_id.value)}` is now the TaskGroup its factory builds",
             edits=[ctx.replace(call, text)],
-            category=category,
         )
 
     def _group_argument(self, call: ast.Call, factory: SubdagFactory) -> ast.expr | None:

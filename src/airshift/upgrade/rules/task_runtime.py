@@ -13,8 +13,8 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import keyword
 from airshift.upgrade.template_fields import templated_for
 from airshift.upgrade.walk import walk_instances
 
@@ -27,6 +27,7 @@ DB_ACCESS = RuleMeta(
     category=Category.REQUIRED,
     fix=FixSafety.NONE,
     removed_in="3.0",
+    acts_from="3.0",
 )
 TOP_LEVEL_VARIABLE = RuleMeta(
     code="AS902",
@@ -79,8 +80,7 @@ class TaskRuntimeAccess:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        if ctx.target >= (3, 0):
-            yield from self._db_access(ctx)
+        yield from self._db_access(ctx)
         yield from self._top_level_variables(ctx)
 
     def _db_access(self, ctx: FileContext) -> Iterator[Finding]:

@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import dag_calls
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 from airshift.upgrade.other_files import TEMPLATE_FILES_READ
 from airshift.upgrade.pystrings import fstring_map, literal_pieces, quote_at, source_offset
-from airshift.upgrade.rules.calls import dag_calls
 from airshift.upgrade.schedule import file_schedule
 from airshift.upgrade.template_fields import all_extensions, templated_for
 from airshift.upgrade.template_paths import SearchPath, referenced_templates, relocated, searchpath
 from airshift.upgrade.templates import REMOVED_NAMES, Schedule, mentions_removed, rewrite_template
-from airshift.upgrade.versions import at_least
 from airshift.upgrade.walk import walk_instances
 
 TEMPLATE = RuleMeta(
@@ -79,8 +78,6 @@ class TemplateVariables:
     metas: tuple[RuleMeta, ...] = (TEMPLATE, TEMPLATE_FILE, UNKNOWN_FIELD, SEARCHPATH)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, TEMPLATE.deprecated_from):
-            return
         inline = mentions_removed(ctx.text)
         relocating = bool(ctx.settings.relocate) and "template_searchpath" in ctx.text
         if not (inline or relocating or _may_name_template_files(ctx)):
@@ -172,17 +169,16 @@ class TemplateVariables:
         if not mentions_removed(source):
             return
         mapped = fstring_map(source)
-        category = ctx.category(TEMPLATE)
         if mapped is None:
             yield ctx.finding(
                 TEMPLATE, joined, "template built with an f-string uses removed variables; its escapes or "
-                "nested quotes keep airshift from editing it: rewrite by hand", category=category,
+                "nested quotes keep airshift from editing it: rewrite by hand"
             )  # fmt: skip
             return
         value, offsets = mapped
         rewrite = rewrite_template(value, schedule, quote="'", target=ctx.target, iso_datetimes=_iso(ctx))
         for _offset, message in rewrite.problems:
-            yield ctx.finding(TEMPLATE, joined, f"template: {message}", category=category)
+            yield ctx.finding(TEMPLATE, joined, f"template: {message}")
         if not rewrite.changes:
             return
         base = ctx.start(joined)
@@ -192,15 +188,13 @@ class TemplateVariables:
             if -1 in span or any(b - a != 1 for a, b in itertools.pairwise(span)) or not span:
                 yield ctx.finding(
                     TEMPLATE, joined, f"template built with an f-string uses `{change.old}` next to a "
-                    "replacement field or an escaped brace: rewrite by hand", category=category,
+                    "replacement field or an escaped brace: rewrite by hand"
                 )  # fmt: skip
                 return
             new = change.new.replace("{", "{{").replace("}", "}}")
             edits.append(Edit(base + span[0], base + span[-1] + 1, new))
         described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
-        yield ctx.finding(
-            TEMPLATE, joined, f"template (f-string): {described}", edits=edits, category=category
-        )
+        yield ctx.finding(TEMPLATE, joined, f"template (f-string): {described}", edits=edits)
 
     def _loop_strings(self, ctx: FileContext, name: str) -> Iterator[ast.Constant]:
         """A loop variable over a module-level collection: `for name, sql in CHECKS.items(): Op(sql=sql)`
@@ -241,9 +235,8 @@ class TemplateVariables:
         pieces = literal_pieces(ctx.segment(string), ctx.start(string), value)
         quote = '"' if pieces and quote_at(pieces, 0) == "'" else "'"
         rewrite = rewrite_template(value, schedule, quote=quote, target=ctx.target, iso_datetimes=_iso(ctx))
-        category = ctx.category(TEMPLATE)
         for _offset, message in rewrite.problems:
-            yield ctx.finding(TEMPLATE, string, f"template: {message}", category=category)
+            yield ctx.finding(TEMPLATE, string, f"template: {message}")
         if not rewrite.changes:
             return
         edits: list[Edit] = []
@@ -256,12 +249,11 @@ class TemplateVariables:
                     string,
                     f"template uses {names}; the string's escapes or f-string "
                     "parts keep airshift from editing it: rewrite by hand",
-                    category=category,
                 )
                 return
             edits.append(Edit(start, start + len(change.old), change.new))
         described = ", ".join(f"`{c.old}` -> `{c.new}`" for c in rewrite.changes)
-        yield ctx.finding(TEMPLATE, string, f"template: {described}", edits=edits, category=category)
+        yield ctx.finding(TEMPLATE, string, f"template: {described}", edits=edits)
 
     # -- strings outside known templated fields --------------------------------------------------
     def _unknown(self, ctx: FileContext, seen: set[int]) -> Iterator[Finding]:

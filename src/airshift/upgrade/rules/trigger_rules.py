@@ -6,9 +6,9 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import default_args_dicts, keyword
+from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.calls import default_args_dicts, keyword
-from airshift.upgrade.versions import at_least
 
 TRIGGER_RULE = RuleMeta(
     code="AS320",
@@ -28,11 +28,11 @@ RENAMED_MEMBERS = {"DUMMY": "ALWAYS", "NONE_FAILED_OR_SKIPPED": "NONE_FAILED_MIN
 
 class TriggerRuleValues:
     metas: tuple[RuleMeta, ...] = (TRIGGER_RULE,)
+    intended = IntendedChanges(trigger_rules=RENAMED_VALUES)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, TRIGGER_RULE.deprecated_from) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
-        category = ctx.category(TRIGGER_RULE)
         for node in ctx.nodes.attributes:
             if node.attr in RENAMED_MEMBERS:
                 owner = ctx.imports.qualified(node.value) or ""
@@ -46,7 +46,6 @@ class TriggerRuleValues:
                         node,
                         f"`TriggerRule.{node.attr}` is `TriggerRule.{new}`",
                         edits=[Edit(start, ctx.end(node), new)],
-                        category=category,
                     )
         for value in self._string_values(ctx):
             old = value.value
@@ -57,7 +56,6 @@ class TriggerRuleValues:
                 value,
                 f"trigger rule {old!r} is {new!r}",
                 edits=[ctx.replace_string(value, new)],
-                category=category,
             )
 
     def _string_values(self, ctx: FileContext) -> Iterator[ast.Constant]:

@@ -17,12 +17,9 @@ from importlib import resources
 from typing import Any
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
-from airshift.upgrade.rules.arguments import CHANGES, REPORTS
-from airshift.upgrade.rules.behaviour_changes import RESOURCE_KEYS
-from airshift.upgrade.rules.bigquery import BigQueryExecuteQuery
-from airshift.upgrade.rules.provider_arguments import BY_CLASS, GOOGLE, default_args_keys
-from airshift.upgrade.versions import at_least
+from airshift.upgrade.registry import owned_arguments, owned_names
 
 UNKNOWN_ARGUMENT = RuleMeta(
     code="AS315",
@@ -53,19 +50,6 @@ MISSING_ARGUMENT = RuleMeta(
 )
 
 
-def _owned_keywords() -> frozenset[str]:
-    """Keywords other rules rename, remove or report: they speak for them."""
-    owned = {change.old for change in (*CHANGES, *REPORTS)}
-    for mapping in (*BY_CLASS.values(), GOOGLE):
-        owned.update(mapping.renames, mapping.unsupported, mapping.splits)
-    owned.update({"use_task_execution_day", "filename_template", "resources", "python_callable"})
-    owned.update(RESOURCE_KEYS)
-    return frozenset(owned)
-
-
-OWNED = _owned_keywords()
-
-
 @cache
 def _table(target: str) -> dict[str, Any]:
     data = resources.files("airshift.upgrade").joinpath("tables/signatures.json").read_bytes()
@@ -78,31 +62,26 @@ class UnknownArguments:
     metas: tuple[RuleMeta, ...] = (UNKNOWN_ARGUMENT, MISSING_ARGUMENT)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if not at_least(ctx.target, UNKNOWN_ARGUMENT.removed_in) or not ctx.imports.imports_airflow():
+        if not ctx.imports.imports_airflow():
             return
         table = _table("3.3" if ctx.target >= (3, 0) else "2.11")
         classes: dict[str, Any] = table["classes"]
         base: frozenset[str] = table["base_set"]
         given_by_default: set[str] | None = None
+        owned, adapted = owned_arguments(), owned_names()  # other rules speak for these
         for call in ctx.nodes.calls:
             if not call.keywords:
                 continue
             qualified = ctx.imports.qualified(call.func)
-            if (
-                qualified is None
-                or not qualified.startswith("airflow")
-                or qualified in BigQueryExecuteQuery.handles
-            ):
+            if qualified is None or not qualified.startswith("airflow") or qualified in adapted:
                 continue
             binding = ctx.imports.root_binding(call.func)
             if binding is not None and binding.guarded:
                 continue
             resolution = ctx.table.resolve(qualified, ctx.target)
             final = resolution.new if resolution is not None else qualified
-            if resolution is not None and any(
-                hop.new in BigQueryExecuteQuery.handles for hop in resolution.hops
-            ):
-                continue  # the BigQuery adapter rewrites this call's arguments
+            if resolution is not None and any(hop.new in adapted for hop in resolution.hops):
+                continue  # a call adapter rewrites this call's arguments
             entry = classes.get(final or "")
             if entry is None or any(item.arg is None for item in call.keywords):
                 continue
@@ -112,22 +91,20 @@ class UnknownArguments:
             given = {item.arg for item in call.keywords}
             for item in call.keywords:
                 name = item.arg
-                if name is None or name in OWNED or name in own or (name in base and name not in not_base):
+                if name is None or name in owned or name in own or (name in base and name not in not_base):
                     continue
                 yield ctx.finding(
                     UNKNOWN_ARGUMENT, item,
                     f"{short} does not take `{name}=` on the target (Airflow raises 'Invalid arguments were "
-                    "passed'): remove it or use the argument that replaced it",
-                    category=ctx.category(UNKNOWN_ARGUMENT),
+                    "passed'): remove it or use the argument that replaced it"
                 )  # fmt: skip
             missing = [r for r in entry["required"] if r not in given]
-            if missing and not call.args and given.isdisjoint(OWNED):  # pending renames may supply them
+            if missing and not call.args and given.isdisjoint(owned):  # pending renames may supply them
                 if given_by_default is None:
                     given_by_default = default_args_keys(ctx)
                 missing = [r for r in missing if r not in given_by_default]
                 if missing:
                     yield ctx.finding(
                         MISSING_ARGUMENT, call,
-                        f"{short} requires {', '.join(f'`{m}=`' for m in missing)} on the target",
-                        category=ctx.category(MISSING_ARGUMENT),
+                        f"{short} requires {', '.join(f'`{m}=`' for m in missing)} on the target"
                     )  # fmt: skip

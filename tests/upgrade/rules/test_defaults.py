@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from tests.upgrade.conftest import assert_fix, codes, run
+from tests.upgrade.conftest import assert_fix, assert_no_op, codes, run
 
 AS8 = ("AS8",)
 
@@ -157,7 +157,7 @@ def test_target_3_0_imports_the_timetable_from_core() -> None:
     assert "from airflow.timetables.interval import CronDataIntervalTimetable" in result.text
 
 
-def test_adopting_new_defaults_or_target_2_11_changes_nothing() -> None:
+def test_version_gate_adopting_new_defaults_or_target_2_11_changes_nothing() -> None:
     source = 'from airflow import DAG\ndag = DAG("d")\n'
     assert run(source, select=AS8, adopt_new_defaults=True).text == source
     assert run(source, target="2.11", select=AS8, adopt_new_defaults=False).text == source
@@ -167,3 +167,21 @@ def test_params_on_a_1_10_dag_are_reported() -> None:
     source = 'from airflow.operators.bash_operator import BashOperator\nfrom airflow import DAG\ndag = DAG("d", params={"a": 1}, schedule_interval=None, catchup=False)\n'
     result = run(source, select=("AS804",), adopt_new_defaults=False)
     assert codes(result) == ["AS804"]
+
+
+def test_no_op_cases() -> None:
+    assert_no_op(
+        (
+            'from airflow import DAG\nDAG("d", schedule=None, catchup=False)\n',  # both explicit, no cron
+            'from mylib import DAG\nDAG("d")\n',  # not Airflow's DAG
+            'from airflow import DAG\nDAG("d", **options)\n',  # **kwargs may carry them
+        ),
+        select=AS8,
+        adopt_new_defaults=False,
+    )
+
+
+def test_version_gate_params_matter_on_1_10_code_only() -> None:
+    source = 'from airflow import DAG\ndag = DAG("d", params={"a": 1}, schedule=None, catchup=False)\n'
+    assert codes(run(source, select=("AS804",), source="1.10", adopt_new_defaults=False)) == ["AS804"]
+    assert codes(run(source, select=("AS804",), source="2", adopt_new_defaults=False)) == []

@@ -64,7 +64,9 @@ def migrate(tmp_path: Path, files: dict[str, str], target: str = "3.3") -> dict[
     return migrated
 
 
-def test_factory_built_subdag_becomes_a_task_group_with_its_defaults_and_dependencies(tmp_path: Path) -> None:
+def test_fix_factory_built_subdag_becomes_a_task_group_with_its_defaults_and_dependencies(
+    tmp_path: Path,
+) -> None:
     migrated = migrate(tmp_path, {"parent.py": FACTORY_DAG})
     assert migrated["parent.py"] == textwrap.dedent(
         """\
@@ -160,3 +162,8 @@ def test_subdag_inside_with_dag_without_dag_argument_gets_the_enclosing_dag(tmp_
     assert "as main:" in source
     migrated = migrate(tmp_path, {"parent.py": source})["parent.py"]
     assert 'section = build_section("parent", "section", DEFAULTS, parent_dag=main)' in migrated
+
+
+def test_no_op_cases(tmp_path: Path) -> None:
+    source = "from mylib import SubDagOperator\nSubDagOperator(task_id='s')\n"  # not Airflow's SubDagOperator
+    assert migrate(tmp_path, {"dag.py": source})["dag.py"] == source

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
-from airshift.upgrade.versions import at_least
 from airshift.upgrade.walk import walk
 
 DAYS_AGO = RuleMeta(
@@ -48,10 +47,6 @@ _APPLY_DEFAULTS_NAMES = {"airflow.utils.decorators.apply_defaults", "airflow.uti
 _TIME_PARTS = ("hour", "minute", "second", "microsecond")
 
 
-def _category(meta: RuleMeta, ctx: FileContext) -> Category:
-    return ctx.category(meta)
-
-
 def _int_literal(node: ast.expr) -> int | None:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
@@ -63,26 +58,21 @@ def _int_literal(node: ast.expr) -> int | None:
 
 class RemovedHelpers:
     metas: tuple[RuleMeta, ...] = (DAYS_AGO, DAG_CLI, APPLY_DEFAULTS)
+    rewritten_uses = frozenset({"airflow.utils.dates.days_ago", "airflow.utils.decorators.apply_defaults"})
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        if at_least(ctx.target, DAYS_AGO.deprecated_from):
-            for call in ctx.nodes.calls:
-                if ctx.imports.qualified(call.func) in _DAYS_AGO_NAMES:
-                    yield self._days_ago(ctx, call)
-        if at_least(ctx.target, DAG_CLI.deprecated_from):
-            yield from self._dag_cli(ctx)
-        if at_least(ctx.target, APPLY_DEFAULTS.deprecated_from):
-            yield from self._apply_defaults(ctx)
+        for call in ctx.nodes.calls:
+            if ctx.imports.qualified(call.func) in _DAYS_AGO_NAMES:
+                yield self._days_ago(ctx, call)
+        yield from self._dag_cli(ctx)
+        yield from self._apply_defaults(ctx)
 
     def _days_ago(self, ctx: FileContext, call: ast.Call) -> Finding:
-        category = _category(DAYS_AGO, ctx)
         pendulum = ImportSpec("pendulum")
         if len(call.args) != 1 or any(k.arg not in _TIME_PARTS for k in call.keywords):
-            return ctx.finding(
-                DAYS_AGO, call, "days_ago() with unusual arguments: replace by hand", category=category
-            )
+            return ctx.finding(DAYS_AGO, call, "days_ago() with unusual arguments: replace by hand")
         days = _int_literal(call.args[0])
         parts = {k.arg: _int_literal(k.value) for k in call.keywords}
         if days is None or any(v is None for v in parts.values()):
@@ -99,7 +89,6 @@ class RemovedHelpers:
                 f"`days_ago(...)` is `{text}`",
                 edits=[ctx.replace(call, text)],
                 imports=[pendulum],
-                category=category,
             )
         today = (
             dt.date.fromisoformat(ctx.settings.today)
@@ -118,7 +107,6 @@ class RemovedHelpers:
             f"`days_ago({days})` moved every day; fixed to {day.isoformat()}, the date it gave on the day of migration",
             edits=[ctx.replace(call, text)],
             imports=[pendulum],
-            category=category,
         )
 
     def _dag_cli(self, ctx: FileContext) -> Iterator[Finding]:
@@ -139,7 +127,6 @@ class RemovedHelpers:
                         node,
                         "`dag.cli()` was removed; `dag.test()` runs the DAG from its file",
                         edits=[Edit(start, ctx.end(node.func), "test")],
-                        category=_category(DAG_CLI, ctx),
                     )
 
     def _apply_defaults(self, ctx: FileContext) -> Iterator[Finding]:
@@ -156,7 +143,6 @@ class RemovedHelpers:
                     decorator,
                     "`@apply_defaults` does nothing since Airflow 2.0; removed",
                     edits=edits,
-                    category=_category(APPLY_DEFAULTS, ctx),
                 )
 
 

@@ -24,7 +24,7 @@ def test_shim_module_moves_to_standard_provider() -> None:
     assert {r.distribution for r in result.requirements} == {"apache-airflow-providers-standard"}
 
 
-def test_target_2_11_stops_at_the_core_module() -> None:
+def test_version_gate_target_2_11_stops_at_the_core_module() -> None:
     assert_fix(
         """\
         from airflow.operators.bash_operator import BashOperator
@@ -183,7 +183,7 @@ def test_new_name_is_merged_into_an_existing_from_line() -> None:
     )
 
 
-def test_compat_try_except_block_is_left_alone() -> None:
+def test_no_op_compat_try_except_block_is_left_alone() -> None:
     source = """\
     try:
         from airflow.providers.standard.operators.bash import BashOperator

@@ -120,7 +120,7 @@ def test_schedule_dependent_key_without_a_constant_period_is_reported() -> None:
     assert "schedule" in result.findings[0].message
 
 
-def test_plain_functions_and_other_dicts_are_left_alone() -> None:
+def test_no_op_plain_functions_and_other_dicts_are_left_alone() -> None:
     source = (
         "import airflow\n\n"
         "def unrelated(**kwargs):\n"

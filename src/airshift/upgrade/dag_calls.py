@@ -1,4 +1,5 @@
-"""Recognising DAG constructors, operator calls and default_args dicts, shared by argument rules."""
+"""Facts about a DAG file's calls that several rules (and the engine) share: DAG constructors and their
+literal ids, operator calls, keywords, default_args dicts and their keys."""
 
 from __future__ import annotations
 
@@ -163,3 +164,37 @@ def subscript_assignments(ctx: FileContext, names: set[str]) -> Iterator[tuple[a
             and isinstance(target.slice.value, str)
         ):
             yield assign, target.slice.value
+
+
+def default_args_keys(ctx: FileContext) -> set[str]:
+    """Every string key of every default_args dict in the file."""
+    keys: set[str] = set()
+    for node in default_args_dicts(ctx):
+        if isinstance(node, ast.Dict):
+            keys.update(
+                k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            )
+        else:
+            keys.update(k.arg for k in node.keywords if k.arg)
+    return keys
+
+
+def string_literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def dag_id_of(call: ast.Call) -> str | None:
+    item = keyword(call, "dag_id")
+    if item is not None:
+        return string_literal(item.value)
+    return string_literal(call.args[0]) if call.args else None
+
+
+def dag_ids(ctx: FileContext) -> list[tuple[str, int]]:
+    """(dag id, line) of every DAG built with a literal id at the top level or in a `with` block."""
+    found: list[tuple[str, int]] = []
+    for call in dag_calls(ctx):
+        dag_id = dag_id_of(call)
+        if dag_id is not None and ctx.imports.imports_airflow():
+            found.append((dag_id, call.lineno))
+    return found

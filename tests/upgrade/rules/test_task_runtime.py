@@ -67,6 +67,12 @@ def test_top_level_variable_used_in_python_is_only_reported() -> None:
     assert result.text == source and codes(result) == ["AS902"]
 
 
-def test_variable_get_inside_a_task_is_fine() -> None:
+def test_no_op_variable_get_inside_a_task_is_fine() -> None:
     source = "from airflow.sdk import Variable\n\ndef load():\n    return Variable.get('x')\n"
     assert run(source, select=("AS902",)).findings == []
+
+
+def test_version_gate_database_access_matters_from_3_0() -> None:
+    source = "from airflow.settings import Session\n\ndef f():\n    return Session()\n"
+    assert codes(run(source, target="3.0", select=("AS901",))) == ["AS901"]
+    assert codes(run(source, target="2.11", select=("AS901",))) == []

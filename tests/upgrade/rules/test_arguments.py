@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from tests.upgrade.conftest import assert_fix, codes, run
+from tests.upgrade.conftest import assert_fix, assert_no_op, codes, run
 
 SDK_DAG = "from airflow.sdk import DAG\n"
 
@@ -236,7 +236,7 @@ def test_variable_get_default_var_after_move_to_sdk() -> None:
     )
 
 
-def test_target_2_11_keeps_fail_stop_and_ui_arguments() -> None:
+def test_version_gate_2_11_keeps_fail_stop_and_ui_arguments() -> None:
     source = f'{SDK_DAG}dag = DAG("d", schedule=None, fail_stop=True, default_view="grid")\n'
     source = source.replace("airflow.sdk", "airflow")
     result = run(source, target="2.11")
@@ -273,3 +273,13 @@ def test_trigger_dagrun_callable_that_reads_the_context_is_reported() -> None:
     )
     result = run(source, select=("AS309",))
     assert codes(result) == ["AS309"] and result.text == source
+
+
+def test_no_op_cases() -> None:
+    assert_no_op(
+        (
+            'from mylib import DAG\nDAG("d", schedule_interval="@daily", concurrency=2)\n',  # not Airflow's DAG
+            'from airflow import DAG\nDAG("d", schedule="@daily", max_active_tasks=2)\n',  # already new
+        ),
+        select=("AS3",),
+    )

@@ -1,44 +1,10 @@
-"""AS320 trigger-rule values; AS401-AS403 removed helpers."""
+"""AS401-AS403 removed helpers: days_ago, DAG.cli(), @apply_defaults."""
 
 from __future__ import annotations
 
 import textwrap
 
 from tests.upgrade.conftest import assert_fix, codes, run
-
-
-def test_trigger_rule_strings_and_enum() -> None:
-    assert_fix(
-        """\
-        from airflow.providers.standard.operators.empty import EmptyOperator
-        from airflow.utils.trigger_rule import TriggerRule
-
-        a = EmptyOperator(task_id="a", trigger_rule="dummy")
-        b = EmptyOperator(task_id="b", trigger_rule='none_failed_or_skipped')
-        c = EmptyOperator(task_id="c", trigger_rule=TriggerRule.NONE_FAILED_OR_SKIPPED)
-        d = EmptyOperator(task_id="d", trigger_rule=TriggerRule.DUMMY)
-        e = EmptyOperator(task_id="e", trigger_rule="all_done")
-        """,
-        """\
-        from airflow.providers.standard.operators.empty import EmptyOperator
-        from airflow.utils.trigger_rule import TriggerRule
-
-        a = EmptyOperator(task_id="a", trigger_rule="always")
-        b = EmptyOperator(task_id="b", trigger_rule='none_failed_min_one_success')
-        c = EmptyOperator(task_id="c", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-        d = EmptyOperator(task_id="d", trigger_rule=TriggerRule.ALWAYS)
-        e = EmptyOperator(task_id="e", trigger_rule="all_done")
-        """,
-        select=("AS320",),
-    )
-
-
-def test_trigger_rule_in_default_args() -> None:
-    assert_fix(
-        'default_args = {"trigger_rule": "dummy"}\nimport airflow\n',
-        'default_args = {"trigger_rule": "always"}\nimport airflow\n',
-        dedent=False,
-    )
 
 
 def test_days_ago_literal_becomes_a_fixed_date() -> None:
@@ -124,7 +90,7 @@ def test_apply_defaults_decorator_removed() -> None:
     assert "AS403" in codes(result)
 
 
-def test_helpers_untouched_without_airflow_import() -> None:
+def test_no_op_helpers_untouched_without_airflow_import() -> None:
     source = textwrap.dedent(
         """\
         def days_ago(n):
