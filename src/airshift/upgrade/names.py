@@ -105,6 +105,12 @@ class ImportTable:
             return self.bindings.get(node.id)
         return None
 
+    def guarded(self, node: ast.expr) -> bool:
+        """True when `node` names something bound by a compat shim (an import inside `try/except
+        ImportError` or under an `if`): rules leave such calls as their author wrote them."""
+        binding = self.root_binding(node)
+        return binding is not None and binding.guarded
+
     def imports_airflow(self) -> bool:
         if any(b.qualified == "airflow" or b.qualified.startswith("airflow.") for b in self.all_bindings):
             return True

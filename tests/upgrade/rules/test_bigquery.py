@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.upgrade.conftest import assert_fix, assert_no_op, run
 
 SELECT = ("AS1", "AS201")  # the import rule leaves this name to the adapter; it removes the old import
@@ -46,7 +44,6 @@ def test_no_op_cases() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the adapter rewrites calls of a compat-guarded import")
 def test_no_op_compat_import_is_left_alone() -> None:
     source = (
         "try:\n    from airflow.contrib.operators.bigquery_operator import BigQueryOperator\n"

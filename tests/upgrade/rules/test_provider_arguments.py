@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.upgrade.conftest import assert_fix, assert_no_op, codes, run
 
 
@@ -47,7 +45,6 @@ def test_no_op_cases() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: arguments of a compat-guarded import's class are renamed")
 def test_no_op_compat_import_is_left_alone() -> None:
     source = (
         "try:\n    from airflow.providers.postgres.operators.postgres import PostgresOperator\n"

@@ -80,7 +80,7 @@ class BigQueryExecuteQuery:
             return
         for call in ctx.nodes.calls:
             qualified = ctx.imports.qualified(call.func)
-            if qualified is None:
+            if qualified is None or ctx.imports.guarded(call.func):
                 continue
             resolution = ctx.table.resolve(qualified, ctx.target, stop_before=self.owned_names)
             final = resolution.new if resolution else qualified

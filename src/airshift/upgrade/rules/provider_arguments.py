@@ -115,7 +115,7 @@ class ProviderChangedArguments:
         uses_google = False
         for call in ctx.nodes.calls:
             qualified = ctx.imports.qualified(call.func)
-            if qualified is None or not qualified.startswith("airflow"):
+            if qualified is None or not qualified.startswith("airflow") or ctx.imports.guarded(call.func):
                 continue
             maps = _maps_for(ctx, qualified)
             if GOOGLE in maps:
