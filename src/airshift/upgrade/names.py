@@ -69,7 +69,7 @@ class ImportTable:
         self.bindings: dict[str, Binding] = {}
         self.all_bindings: list[Binding] = []
         # Rules ask about the same nodes again and again; trees live as long as this table.
-        self._qualified: dict[int, str | None] = {}
+        self._qualified: dict[int, tuple[ast.expr, str | None]] = {}
         self.statements: list[tuple[ast.Import | ast.ImportFrom, bool, bool]] = list(
             _walk_imports(tree.body, guarded=False, top_level=True)
         )
@@ -82,11 +82,13 @@ class ImportTable:
 
     def qualified(self, node: ast.expr) -> str | None:
         """The qualified name an expression refers to through imports, e.g. `bq.BigQueryOperator`."""
-        key = id(node)
-        if key in self._qualified:
-            return self._qualified[key]
+        cached = self._qualified.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
         result = self._qualify(node)
-        self._qualified[key] = result
+        # The entry holds the node itself: a node parsed outside the file's tree and freed could otherwise
+        # hand its id, and so its answer, to a later node.
+        self._qualified[id(node)] = (node, result)
         return result
 
     def _qualify(self, node: ast.expr) -> str | None:
