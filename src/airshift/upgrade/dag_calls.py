@@ -36,10 +36,24 @@ def callee_name(ctx: FileContext, call: ast.Call) -> tuple[str | None, str]:
 
 
 def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:
+    if isinstance(call.func, ast.Name) and call.func.id in module_definitions(ctx):
+        return False  # the file's own `def DAG(...)` or `class DAG`: not Airflow's, whatever it imports
     qualified, last = callee_name(ctx, call)
     if qualified is not None:
         return qualified in DAG_CLASSES
     return last == "DAG"
+
+
+def module_definitions(ctx: FileContext) -> frozenset[str]:
+    """Names of the functions and classes the module itself defines at its top level."""
+    return ctx.memo(
+        "module_definitions",
+        lambda: frozenset(
+            node.name
+            for node in ctx.tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ),
+    )
 
 
 def dag_calls(ctx: FileContext) -> list[ast.Call]:

@@ -280,6 +280,9 @@ def test_no_op_cases() -> None:
         (
             'from mylib import DAG\nDAG("d", schedule_interval="@daily", concurrency=2)\n',  # not Airflow's DAG
             'from airflow import DAG\nDAG("d", schedule="@daily", max_active_tasks=2)\n',  # already new
+            # the file's own DAG factory, in a file that imports Airflow: not Airflow's DAG either
+            "from airflow import models\n\ndef DAG(dag_id, **kw):\n    return dag_id\n\n"
+            'DAG("d", schedule_interval="@daily", concurrency=2)\n',
         ),
         select=("AS3",),
     )
