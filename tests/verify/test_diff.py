@@ -338,3 +338,38 @@ def test_probe_pictures_objects_by_their_fields_when_they_have_them() -> None:
 
     assert probe._plain(Resources()) == {"limits": {"memory": "1Gi"}, "requests": None}
     assert probe._plain(Opaque()) == "<opaque Opaque Opaque(1)>"
+
+
+def _bigquery(cls: str, **fields: Any) -> DagSnapshot:
+    return dag("bq", {"q": task("q", cls, **fields)})
+
+
+def test_a_replaced_operators_moved_query_is_still_compared() -> None:
+    old = _bigquery(
+        "airflow.contrib.operators.bigquery_operator.BigQueryOperator",
+        template_fields=["sql"],
+        rendered={"sql": "SELECT 1 FROM t WHERE day = '2024-03-01'"},
+    )
+
+    def migrated(query: str) -> DagSnapshot:
+        return _bigquery(
+            "airflow.providers.google.cloud.operators.bigquery.BigQueryInsertJobOperator",
+            template_fields=["configuration"],
+            rendered={"configuration": {"query": {"query": query, "useLegacySql": True}}},
+        )
+
+    same = compare(snap("1.10.15", old), snap("3.3.2", migrated("SELECT 1 FROM t WHERE day = '2024-03-01'")))
+    assert same.ok and same.dags[0].differences == []  # the move table already calls them one operator
+
+    wrong = compare(snap("1.10.15", old), snap("3.3.2", migrated("SELECT 1 FROM t WHERE day = '2024-03-02'")))
+    assert mismatches(wrong) == [("q", "rendered.sql -> configuration.query.query", "changed")]
+
+
+def test_the_kubernetes_conversion_is_intended_but_not_any_other_operator_change() -> None:
+    python = pipeline(cls="airflow.providers.standard.operators.python.PythonOperator")
+    pod = pipeline(cls="airflow.providers.cncf.kubernetes.decorators.kubernetes._KubernetesDecoratedOperator")
+    assert compare(snap("2.11.2", python), snap("3.3.2", pod)).ok
+    bash = pipeline(cls="airflow.providers.standard.operators.bash.BashOperator")
+    assert mismatches(compare(snap("2.11.2", python), snap("3.3.2", bash))) == [
+        (t, "operator", "changed") for t in ("extract", "load", "transform")
+    ]

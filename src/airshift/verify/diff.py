@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from airshift.upgrade.intended_changes import OperatorReplacement, intended_changes
 from airshift.verify import normalize
 from airshift.verify.result import DagComparison, Difference, VerifyResult
 from airshift.verify.snapshot_model import DagSnapshot, Snapshot, TaskSnapshot
@@ -161,8 +162,11 @@ def compare_task(
             )
         )
 
+    replacement = intended_replacement(old, new)
     if not same_operator(old, new):
-        add("operator", old.operator_class, new.operator_class)
+        add("operator", old.operator_class, new.operator_class, replacement.reason if replacement else None)
+    if replacement is not None:
+        found.extend(_moved_fields(dag_id, old, new, replacement))
     if normalize.trigger_rule(old.trigger_rule) != new.trigger_rule:
         add("trigger_rule", old.trigger_rule, new.trigger_rule)
     for field in _TASK_FIELDS:
@@ -171,6 +175,42 @@ def compare_task(
             add(field, before, after, _SUBDAG if folded and field == "task_group" else None)
     found.extend(_callbacks(dag_id, task_id, old.callbacks, new.callbacks, target_version))
     found.extend(_rendered(dag_id, old, new))
+    return found
+
+
+def intended_replacement(old: TaskSnapshot, new: TaskSnapshot) -> OperatorReplacement | None:
+    """The rule's declared replacement when the new operator is exactly what a rule turns the old one into."""
+    replacement = intended_changes().operators.get(old.operator_class.rpartition(".")[2])
+    if replacement is None or new.operator_class.rpartition(".")[2] != replacement.new_class:
+        return None
+    return replacement
+
+
+def _moved_fields(
+    dag_id: str, old: TaskSnapshot, new: TaskSnapshot, replacement: OperatorReplacement
+) -> list[Difference]:
+    """A templated value the replacement moved (BigQuery's `sql` into `configuration.query.query`) must
+    render the same in its new place."""
+    found = []
+    for old_field, new_path in sorted(replacement.moved_fields.items()):
+        if old_field in old.render_errors or old_field not in old.rendered:
+            continue
+        root, *rest = new_path.split(".")
+        after: Any = new.rendered.get(root)
+        for key in rest:
+            after = after.get(key) if isinstance(after, dict) else None
+        before = old.rendered[old_field]
+        if before != after:
+            found.append(
+                Difference(
+                    dag_id=dag_id,
+                    task_id=old.task_id,
+                    field=f"rendered.{old_field} -> {new_path}",
+                    kind="changed",
+                    before=before,
+                    after=after,
+                )
+            )
     return found
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
 from airshift.upgrade.dag_calls import default_args_keys
+from airshift.upgrade.intended_changes import IntendedChanges, OperatorReplacement
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
 
 EXECUTE_QUERY = "airflow.providers.google.cloud.operators.bigquery.BigQueryExecuteQueryOperator"
@@ -74,6 +75,16 @@ MAPPED = {
 class BigQueryExecuteQuery:
     metas: tuple[RuleMeta, ...] = (BIGQUERY,)
     owned_names = frozenset({EXECUTE_QUERY})  # renamed together with its arguments, here
+    intended = IntendedChanges(
+        operators={
+            old: OperatorReplacement(
+                INSERT_JOB,
+                "AS201: the query runs as a BigQuery insert job with the same configuration",
+                moved_fields={"sql": "configuration.query.query"},
+            )
+            for old in ("BigQueryOperator", "BigQueryExecuteQueryOperator")
+        }
+    )
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if "BigQuery" not in ctx.text:

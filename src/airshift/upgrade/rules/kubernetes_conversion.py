@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.intended_changes import IntendedChanges, OperatorReplacement
 from airshift.upgrade.kubernetes import (
     KubernetesConversion,
     Resources,
@@ -51,6 +52,16 @@ _KUBERNETES_PROVIDER = "apache-airflow-providers-cncf-kubernetes"
 
 class PythonToKubernetes:
     metas: tuple[RuleMeta, ...] = (CONVERT,)
+    # @task.kubernetes keeps op_args/op_kwargs (templated on both sides), so verify still compares them.
+    intended = IntendedChanges(
+        operators={
+            old: OperatorReplacement(
+                "_KubernetesDecoratedOperator",
+                "AS990: the task runs in a pod (--convert python-to-kubernetes)",
+            )
+            for old in ("PythonOperator", "_PythonDecoratedOperator")
+        }
+    )
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         conversion = ctx.settings.kubernetes
