@@ -248,7 +248,7 @@ def _scalar(engine: Engine, sql: str) -> int:
 # -- the consumer process ---------------------------------------------------------------------------
 
 
-def consume(name: str, log: str, offsets: str, out: str) -> int:
+def consume(name: str, log: str, offsets: str, out: str, commit_every: str = "1") -> int:
     """One consumer (its own process): every event it gets, with the time it got it, as a JSON line."""
     from airshift.events.consumer import Consumer
     from airshift.events.offsets import open_offset_store
@@ -257,7 +257,10 @@ def consume(name: str, log: str, offsets: str, out: str) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    consumer = Consumer(open_log(log, create=False), open_offset_store(offsets), name, poll_interval=POLL)
+    consumer = Consumer(
+        open_log(log, create=False), open_offset_store(offsets), name, poll_interval=POLL,
+        commit_every=int(commit_every),
+    )  # fmt: skip
     with open(out, "a", encoding="utf-8") as sink:
 
         def handle(event: Event) -> None:
@@ -296,6 +299,7 @@ class LoadRun:
     load_averages: list[float]
     relay_once: str
     notes: list[str] = field(default_factory=list)
+    commit_every: int = 1
 
 
 @contextlib.contextmanager
@@ -308,7 +312,7 @@ def _cluster(fsync: bool) -> Iterator[object]:
 
 def run_load(
     folder: Path, mode: str = "wal", minutes: float = 5, estate: Estate | None = None, fsync: bool = True,
-    drain_timeout: float = 240,
+    drain_timeout: float = 240, commit_every: int = 1,
 ) -> LoadRun:  # fmt: skip
     """Everything of one load test, in `folder`; returns what the checks and figures need."""
     from airshift.verify.runtimes import ensure_runtime
@@ -360,7 +364,8 @@ def run_load(
                 time.sleep(0.2)
             for name in CONSUMERS:
                 command = [sys.executable, str(Path(__file__).resolve()), "consume", name, str(log_path),
-                           str(folder / f"{name}.offsets.json"), str(folder / f"{name}.jsonl")]  # fmt: skip
+                           str(folder / f"{name}.offsets.json"), str(folder / f"{name}.jsonl"),
+                           str(commit_every)]  # fmt: skip
                 processes.start(name, command, dict(os.environ), folder)
 
             processes.start("api-server", [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port),
@@ -440,7 +445,7 @@ def run_load(
         busy = (busy_after[0] - busy_before[0]) / max(1.0, busy_after[1] - busy_before[1])
         return LoadRun(
             mode, estate, minutes, log_path, received, tis, runs, started, ended, cpu,  # type: ignore[arg-type]
-            busy, load_averages, relay_once, notes,
+            busy, load_averages, relay_once, notes, commit_every,
         )  # fmt: skip
 
 
@@ -574,7 +579,8 @@ def report(run: LoadRun, result: Figures, problems: list[str]) -> str:
         f"Estate: {run.estate.dags} DAGs, a run every {run.estate.interval} s each "
         f"({'all due at the same instants' if run.estate.aligned else 'spread evenly over the interval'}), "
         f"{run.estate.fan + 2} "
-        f"EmptyOperator + {run.estate.real} BashOperator tasks per run; {run.minutes:g} min of runs.",
+        f"EmptyOperator + {run.estate.real} BashOperator tasks per run; {run.minutes:g} min of runs. "
+        f"Consumers commit their offset after {'each event' if run.commit_every == 1 else f'every {run.commit_every} events'}.",
         "",
         "| figure | value |",
         "|---|---|",
@@ -609,7 +615,7 @@ def report(run: LoadRun, result: Figures, problems: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["consume"]:
-        return consume(*argv[1:5])
+        return consume(*argv[1:6])
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -622,13 +628,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--aligned", action="store_true", help="every DAG's runs due at the same instants (bursts)"
     )
+    parser.add_argument(
+        "--commit-every", type=int, default=1, help="consumers commit their offset after every N events"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, event log)")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
     estate = Estate(args.dags, args.fan, args.real, args.interval, args.aligned)
     folder = Path(tempfile.mkdtemp(prefix="airshift-events-load-"))
     try:
-        run = run_load(folder, args.mode, args.minutes, estate)
+        run = run_load(folder, args.mode, args.minutes, estate, commit_every=args.commit_every)
         events = SqliteEventLog(run.log_path).read(0, 10_000_000)
         problems = check(run, events)
         text_report = report(run, figures(run, events), problems)

@@ -77,6 +77,33 @@ def test_iterating_commits_when_the_next_event_is_asked_for(tmp_path: Path) -> N
     assert consumer.position == 5
 
 
+def test_committing_every_n_events_redelivers_at_most_n_minus_one_and_never_skips(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.db")
+    log.append(many(25))
+    offsets = FileOffsetStore(tmp_path / "offsets.json")
+    commits: list[int] = []
+    original_commit = offsets.commit
+
+    def counting_commit(consumer: str, offset: int) -> None:
+        commits.append(offset)
+        original_commit(consumer, offset)
+
+    offsets.commit = counting_commit  # type: ignore[method-assign]
+    consumer = Consumer(log, offsets, "batched", batch_size=10, commit_every=4)
+    handled: list[int] = []
+    for event in consumer.events(follow=False):
+        if event.offset == 13:
+            break  # killed while handling 13: 11 and 12 were handled but not committed
+        handled.append(event.offset)
+    # every 4th event, and the last of each read batch of 10 (so an idle consumer is fully committed)
+    assert commits == [4, 8, 10] and consumer.position == 10
+    again = [e.offset for e in Consumer(log, offsets, "batched", commit_every=4).events(follow=False)]
+    assert again == list(range(11, 26)) and offsets.load("batched") == 25
+    assert set(handled) | set(again) == set(range(1, 26))  # nothing skipped; 11 and 12 seen twice
+    with pytest.raises(AirshiftError, match="commit_every"):
+        Consumer(log, offsets, "batched", commit_every=0)
+
+
 def test_following_consumer_sees_events_appended_later_and_stops(tmp_path: Path) -> None:
     log = SqliteEventLog(tmp_path / "log.db")
     consumer = Consumer(log, FileOffsetStore(tmp_path / "o.json"), "c", poll_interval=0.02)

@@ -9,6 +9,11 @@
 Delivery is at-least-once: a consumer killed while handling an event sees that event again after a
 restart (the offset was not committed), and never skips one. Handlers should be idempotent on
 `event.offset` (or `event.dedup_key`).
+
+`commit_every=N` commits after every N handled events (and always at the end of each read batch and when
+stopped) instead of after each one: a durable commit costs a file replace and fsync (or a database
+round trip), which under bursts of hundreds of events is most of a consumer's time. The price is that a
+consumer killed mid-batch sees up to N-1 handled events again: still at-least-once, never a skip.
 """
 
 from __future__ import annotations
@@ -41,11 +46,15 @@ class Consumer:
         where: EventFilter | None = None,
         batch_size: int = 200,
         poll_interval: float = 0.5,
+        commit_every: int = 1,
     ) -> None:
         if not name.strip():
             raise AirshiftError("a consumer needs a name (its offset is stored under it)")
         if batch_size < 1:
             raise AirshiftError("the consumer batch size must be at least 1")
+        if commit_every < 1:
+            raise AirshiftError("commit_every must be at least 1 (commit after every N handled events)")
+        self.commit_every = commit_every
         self.source = source
         self.offsets = offsets
         self.name = name
@@ -55,7 +64,12 @@ class Consumer:
 
     @classmethod
     def open(
-        cls, log: str | Path, offsets: str | Path, name: str, where: EventFilter | None = None
+        cls,
+        log: str | Path,
+        offsets: str | Path,
+        name: str,
+        where: EventFilter | None = None,
+        commit_every: int = 1,
     ) -> Consumer:
         """A consumer of a log given as a SQLite path, a PostgreSQL URL or `kafka://HOST:PORT/TOPIC` (the
         topic the relay publishes to), offsets as a file path or URL."""
@@ -66,10 +80,12 @@ class Consumer:
             address, _, topic = text.removeprefix("kafka://").partition("/")
             if not address or not topic:
                 raise AirshiftError(f"{text!r}: a Kafka log is kafka://HOST:PORT/TOPIC")
-            return cls(KafkaEventReader(address, topic), open_offset_store(offsets), name, where)
+            reader = KafkaEventReader(address, topic)
+            return cls(reader, open_offset_store(offsets), name, where, commit_every=commit_every)
         from airshift.events.stores.open import open_log
 
-        return cls(open_log(log, create=False), open_offset_store(offsets), name, where)
+        log_store = open_log(log, create=False)
+        return cls(log_store, open_offset_store(offsets), name, where, commit_every=commit_every)
 
     @property
     def position(self) -> int:
@@ -89,10 +105,14 @@ class Consumer:
         self._register(after)
         while not stop.is_set():
             batch = self.source.read(after, self.batch_size, self.where)
+            uncommitted = 0
             for event in batch:
                 yield event
-                self.commit(event)
                 after = event.offset
+                uncommitted += 1
+                if uncommitted >= self.commit_every or stop.is_set() or event is batch[-1]:
+                    self.commit(event)
+                    uncommitted = 0
                 if stop.is_set():
                     self._register(after)
                     return
