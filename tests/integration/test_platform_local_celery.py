@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from airshift.platform.deploy_compose import ComposeRequest, build_project, write_project
 from airshift.platform.local_runner import local_environment
 from tests.state.airflow_envs import postgres_database
+from tests.support.airflow3_runs import run_dag_to_the_end
 
 pytestmark = pytest.mark.integration
 
@@ -79,21 +79,7 @@ def test_celery_project_runs_locally_with_a_worker_per_queue(tmp_path: Path) -> 
                 "airflow-worker-etl",
             }
             api = f"{env.base_url}/api/v2"
-            deadline = time.monotonic() + 600
-            while httpx.get(f"{api}/dags/celery_smoke", timeout=30).status_code != 200:
-                assert time.monotonic() < deadline, "the DAG processor never registered the DAG"
-                time.sleep(3)
-            unpaused = httpx.patch(f"{api}/dags/celery_smoke", json={"is_paused": False}, timeout=30)
-            assert unpaused.status_code == 200
-            created = httpx.post(f"{api}/dags/celery_smoke/dagRuns", json={"logical_date": None}, timeout=30)
-            assert created.status_code == 200, created.text
-            run_id = created.json()["dag_run_id"]
-            state = "queued"
-            while state not in ("success", "failed"):
-                assert time.monotonic() < deadline, f"the run stayed {state}"
-                time.sleep(3)
-                state = httpx.get(f"{api}/dags/celery_smoke/dagRuns/{run_id}", timeout=30).json()["state"]
-            assert state == "success"
+            run_id = run_dag_to_the_end(api, "celery_smoke")
             instances = httpx.get(
                 f"{api}/dags/celery_smoke/dagRuns/{run_id}/taskInstances", timeout=30
             ).json()["task_instances"]

@@ -5,15 +5,14 @@ file's own health checks) and a DAG runs end to end through the API server."""
 from __future__ import annotations
 
 import textwrap
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from airshift.platform.deploy_compose import ComposeRequest, build_project, write_project
 from airshift.platform.local_runner import local_environment
 from tests.state.airflow_envs import postgres_database
+from tests.support.airflow3_runs import run_dag_to_the_end
 
 pytestmark = pytest.mark.integration
 
@@ -47,22 +46,6 @@ def test_project_runs_locally_and_runs_a_dag(tmp_path: Path) -> None:
                 "airflow-triggerer",
             }
             api = f"{env.base_url}/api/v2"
-            deadline = time.monotonic() + 600
-            while httpx.get(f"{api}/dags/local_smoke", timeout=30).status_code != 200:
-                assert time.monotonic() < deadline, "the DAG processor never registered the DAG"
-                time.sleep(3)
-            assert (
-                httpx.patch(f"{api}/dags/local_smoke", json={"is_paused": False}, timeout=30).status_code
-                == 200
-            )
-            created = httpx.post(f"{api}/dags/local_smoke/dagRuns", json={"logical_date": None}, timeout=30)
-            assert created.status_code == 200, created.text
-            run_id = created.json()["dag_run_id"]
-            state = "queued"
-            while state not in ("success", "failed"):
-                assert time.monotonic() < deadline, f"the run stayed {state}"
-                time.sleep(3)
-                state = httpx.get(f"{api}/dags/local_smoke/dagRuns/{run_id}", timeout=30).json()["state"]
-            assert state == "success"
+            run_dag_to_the_end(api, "local_smoke")
             for service in env.services:
                 assert service.process is not None and service.process.poll() is None
