@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airshift.cutover.airflow110 import SCHEDULER_LAG, NextRun110, read_next_run
 from airshift.cutover.airflow_rest import AirflowClient, RunInfo
 from airshift.cutover.journal import Step, now
 from airshift.cutover.sides import Side, Sides
@@ -121,6 +122,14 @@ class Switch:
         self.report(dag_id, step, status, recorded.message)
         return recorded
 
+    def next_run_110(self, side: Side, dag_id: str) -> NextRun110 | None:
+        """A 1.10 side's next run, from its metadata database (its API does not say); None for other
+        versions or without the database."""
+        db = self.sides.db(side)
+        if self.sides.client(side).flavour != "experimental" or db is None:
+            return None
+        return read_next_run(db.url, db.password.reveal() if db.password else None, dag_id, now())
+
     # -- one DAG ------------------------------------------------------------------------------------
 
     def switch(self, dag_id: str) -> Outcome:
@@ -162,6 +171,12 @@ class Switch:
         if info is None:
             raise AirshiftError(f"DAG {dag_id!r} is not on the {self.frm} side")
         last_due = last_automated_due(self.source, dag_id)
+        had_next = info.next_run_after is not None or info.next_logical_date is not None
+        old_style = self.next_run_110(self.frm, dag_id)
+        if old_style is not None:
+            had_next = old_style.due is not None
+            # 1.10 dates a run at its interval's start; it became due at the interval's end.
+            last_due = old_style.newest_due or last_due
         return self.record(
             dag_id,
             "start",
@@ -171,7 +186,7 @@ class Switch:
                 "to": self.to,
                 "was_paused": info.is_paused,
                 "last_due": _iso(last_due),
-                "had_next": info.next_run_after is not None or info.next_logical_date is not None,
+                "had_next": had_next,
             },
         )
 
@@ -197,6 +212,15 @@ class Switch:
                 info = self.source.get_dag(dag_id)
             due = info.next_run_after if info else None
             soon = due is not None and (due - now()).total_seconds() < options.margin
+            old_style = self.next_run_110(self.frm, dag_id)
+            if old_style is not None:
+                # Also not just after a tick: 1.10's scheduler creates that tick's run a while later.
+                moment = now()
+                soon = (
+                    old_style.due is not None and (old_style.due - moment).total_seconds() < options.margin
+                ) or (
+                    old_style.previous_tick is not None and moment - old_style.previous_tick < SCHEDULER_LAG
+                )
             if not waiting and not soon:
                 self.source.set_paused(dag_id, True)
                 time.sleep(options.settle)  # a scheduler loop that chose the DAG just before the pause
@@ -236,12 +260,6 @@ class Switch:
                 f"the {missing} side's metadata database is not in the plan ([{missing}] db_url_file or "
                 "db_url_env): run history is copied between metadata databases",
             )
-        if self.to == "old" and self.sides.old.flavour == "experimental":
-            self.record(dag_id, "copied", owner=self.to, status="skipped", message=(
-                "runs made on the new side are not carried back: airshift writes run history into Airflow "
-                "2.2+ and 3.x databases only, not 1.10's; the old scheduler starts from its own last run"
-            ))  # fmt: skip
-            return
         previous = self.journal.last_step(dag_id, "copied", action=self.action)
         since = _parse(previous.detail.get("newest")) if previous and previous.status == "ok" else None
         newest_runs = self.source.list_runs(dag_id, ("success", "failed"), limit=1)
@@ -262,7 +280,8 @@ class Switch:
             dag_id,
             "copied",
             owner=self.to,
-            message=f"{history.runs_written} run(s), {history.tis_written} task instance(s) copied",
+            message=f"{history.runs_written} run(s), {history.tis_written} task instance(s) copied"
+            + "".join(f"; {note}" for note in history.notes),
             detail={
                 "since": _iso(since),
                 "newest": _iso(newest_runs[0].logical_date) if newest_runs else _iso(since),
@@ -291,6 +310,9 @@ class Switch:
             if info is None:
                 raise SwitchFailed("confirm", f"DAG {dag_id!r} is gone from the {self.to} side")
             seen = info.next_run_after or info.next_data_interval_end or info.next_logical_date
+            old_style = self.next_run_110(self.to, dag_id)
+            if old_style is not None:
+                seen = old_style.due
             if seen is not None and (last_due is None or seen > last_due):
                 self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due)},
                             message=f"next run due {_iso(seen)}")  # fmt: skip
