@@ -80,7 +80,7 @@ CONTROLS = {s.control: s.dag_id for s in SPECS if s.control}
 WAVE = [s.dag_id for s in SPECS if s.in_wave]
 
 
-def dag_file(version: int, start: dt.datetime) -> str:
+def dag_file(version: int, start: dt.datetime, specs: list[Spec] | None = None) -> str:
     if version == 2:
         header = """\
             from airflow import DAG
@@ -91,7 +91,7 @@ def dag_file(version: int, start: dt.datetime) -> str:
             from airflow.sdk import DAG
             from airflow.providers.standard.operators.bash import BashOperator
             from airflow.providers.standard.operators.empty import EmptyOperator"""
-    body = "\n".join(f"make({s.dag_id!r}, {s.schedule}, {s.catchup}, {s.sleep})" for s in SPECS)
+    body = "\n".join(f"make({s.dag_id!r}, {s.schedule}, {s.catchup}, {s.sleep})" for s in specs or SPECS)
     return (
         textwrap.dedent(header)
         + textwrap.dedent(
@@ -324,7 +324,13 @@ def owner_at(journal_path: Path, dag_id: str, moment: dt.datetime) -> str:
     return side
 
 
-def lag_excuses(spec: Spec, runs: list[Run], journal_path: Path, tick: dt.datetime) -> bool:
+def lag_excuses(
+    spec: Spec,
+    runs: list[Run],
+    journal_path: Path,
+    tick: dt.datetime,
+    controls: dict[str | None, str] = CONTROLS,
+) -> bool:
     """Whether Airflow itself skipped `tick` of a catchup=False DAG: its scheduler created no run for it
     before the next tick, and then scheduled the latest interval (what catchup=False means). Either the
     DAG's previous run was still running at that tick (max_active_runs=1 held the next one back), or
@@ -334,11 +340,17 @@ def lag_excuses(spec: Spec, runs: list[Run], journal_path: Path, tick: dt.dateti
     before = [r for r in mine if r.due is not None and r.due < tick]
     if before and (before[-1].end_date is None or before[-1].end_date > tick):
         return True
-    control = CONTROLS[owner_at(journal_path, spec.dag_id, tick)]
+    control = controls[owner_at(journal_path, spec.dag_id, tick)]
     return tick not in {r.due for r in distinct_automated(runs, control)}
 
 
-def expected_problems(spec: Spec, runs: list[Run], journal_path: Path, until: dt.datetime) -> list[str]:
+def expected_problems(
+    spec: Spec,
+    runs: list[Run],
+    journal_path: Path,
+    until: dt.datetime,
+    controls: dict[str | None, str] = CONTROLS,
+) -> list[str]:
     """What is wrong with the runs of one repeating DAG, across both sides."""
     mine = distinct_automated(runs, spec.dag_id)
     dues = [r.due for r in mine if r.due is not None]
@@ -364,7 +376,7 @@ def expected_problems(spec: Spec, runs: list[Run], journal_path: Path, until: dt
     got = sorted(set(dues))
     missing = [t for t in wanted if t not in got and t < until - spec.period]
     if not spec.catchup:
-        missing = [t for t in missing if not lag_excuses(spec, runs, journal_path, t)]
+        missing = [t for t in missing if not lag_excuses(spec, runs, journal_path, t, controls)]
     extra = [t for t in got if t not in wanted]
     if missing:
         problems.append(f"{spec.dag_id}: missed intervals {[t.isoformat() for t in missing]}")

@@ -313,6 +313,10 @@ class Switch:
             old_style = self.next_run_110(self.to, dag_id)
             if old_style is not None:
                 seen = old_style.due
+                if old_style.newest_due is None and last_due is None:
+                    # Neither side ever scheduled it: 1.10 starts from the DAG's start_date.
+                    self.record(dag_id, "confirmed", message="no scheduled run on either side yet")
+                    return None
             if seen is not None and (last_due is None or seen > last_due):
                 self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due)},
                             message=f"next run due {_iso(seen)}")  # fmt: skip
