@@ -30,7 +30,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from sqlalchemy import create_engine, text
 
 from airshift.cutover.journal import open_journal
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
-from tests.state.airflow3_target import Target, airflow3_target
+from tests.state.airflow3_target import Target
 from tests.state.airflow_envs import AirflowEnv, stop_process_group
 
 pytestmark = pytest.mark.integration
@@ -169,25 +168,16 @@ def _env_for_scheduling(env: AirflowEnv, version: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -> Iterator[Estate]:
     root = tmp_path_factory.mktemp("cutover")
     now = dt.datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - 3 * MINUTE
+    new = cutover_new_side  # shared with the other cutover tests (their DAG ids differ)
     with ExitStack() as stack:
-        # Both sides are set up at once (each is mostly waiting on its own subprocesses).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            old_future = pool.submit(
-                stack.enter_context, airflow2_webserver(root / "old", dags=dag_file(2, start))
-            )
-            new_future = pool.submit(
-                stack.enter_context, airflow3_target(root / "new", dags=dag_file(3, start))
-            )
-        old, new = old_future.result(), new_future.result()
+        old = stack.enter_context(airflow2_webserver(root / "old", dags=dag_file(2, start)))
+        new.add_dag_file("cutover_211", dag_file(3, start), [s.dag_id for s in SPECS])
         _env_for_scheduling(old.env, 2)
-        _env_for_scheduling(new.env, 3)
         stack.enter_context(background(old.env, "scheduler"))
-        stack.enter_context(background(new.env, "dag-processor"))
-        stack.enter_context(background(new.env, "scheduler"))
         secrets_dir = root / "secrets"
         secrets_dir.mkdir()
         (secrets_dir / "old-db.url").write_text(old.db_url)

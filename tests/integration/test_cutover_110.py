@@ -25,7 +25,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,6 @@ from tests.integration.test_cutover import (
     UTC,
     Run,
     Spec,
-    _env_for_scheduling,
     _utc,
     background,
     dag_file,
@@ -49,7 +47,7 @@ from tests.integration.test_cutover import (
     sleep_until_ticks,
     wait_for,
 )
-from tests.state.airflow3_target import Target, airflow3_target
+from tests.state.airflow3_target import Target
 from tests.state.airflow110_webserver import Webserver110, airflow110_webserver
 
 pytestmark = pytest.mark.integration
@@ -63,6 +61,8 @@ SPECS = [
     Spec("a110_manual_only", "None", False, None),
     Spec("a110_paused_cron", '"* * * * *"', True, MINUTE, paused=True),
     Spec("a110_inflight", '"* * * * *"', False, MINUTE, sleep=12),
+    # Its own wave, switched with the hand-over policy while its (long) run is in flight.
+    Spec("a110_handover", '"* * * * *"', True, MINUTE, sleep=150, in_wave=False),
     Spec("a110_outside_wave", '"* * * * *"', False, MINUTE, in_wave=False, control="old"),
     Spec("a110_new_only", '"* * * * *"', False, MINUTE, in_wave=False, control="new"),
 ]
@@ -128,27 +128,19 @@ class Estate110:
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate110]:
+def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -> Iterator[Estate110]:
     root = tmp_path_factory.mktemp("cutover110")
     start = dt.datetime.now(UTC).replace(second=0, microsecond=0) - 3 * MINUTE
+    new = cutover_new_side  # shared with the other cutover tests (their DAG ids differ)
     with ExitStack() as stack:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            old_future = pool.submit(
-                stack.enter_context, airflow110_webserver(root / "old", dag_file_110(start))
-            )
-            new_future = pool.submit(
-                stack.enter_context, airflow3_target(root / "new", dags=dag_file(3, start, SPECS))
-            )
-        old, new = old_future.result(), new_future.result()
+        old = stack.enter_context(airflow110_webserver(root / "old", dag_file_110(start)))
+        new.add_dag_file("cutover_110", dag_file(3, start, SPECS), [s.dag_id for s in SPECS])
         old.env.extra_env.update(
             {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
              "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5", "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",
              "AIRFLOW__SCHEDULER__MAX_THREADS": "1", "AIRFLOW__CORE__PARALLELISM": "4"}
         )  # fmt: skip
-        _env_for_scheduling(new.env, 3)
         stack.enter_context(background(old.env, "scheduler"))
-        stack.enter_context(background(new.env, "dag-processor"))
-        stack.enter_context(background(new.env, "scheduler"))
         (root / "new-db.url").write_text(new.db_url)
         (root / "old-db.url").write_text(old.db_url)
         plan = root / "cutover.toml"
@@ -180,6 +172,10 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate110]:
                 [[waves]]
                 name = "by-glob"
                 globs = ["a110_*"]
+
+                [[waves]]
+                name = "handover"
+                dag_ids = ["a110_handover"]
                 """
             )
         )
@@ -235,7 +231,7 @@ def check_all(estate: Estate110, until: dt.datetime) -> list[str]:
     runs = read_runs(estate)
     problems = []
     for spec in SPECS:
-        if spec.period is not None and not spec.paused and spec.control is None:
+        if spec.period is not None and not spec.paused and spec.control is None and spec.in_wave:
             problems += expected_problems(spec, runs, estate.journal, until, CONTROLS)
     once = distinct_automated(runs, "a110_once")
     if len(once) != 1:
@@ -318,8 +314,40 @@ def test_cutover_from_110_and_rollback_neither_miss_nor_double_a_run(estate: Est
             assert flags["new"][spec.dag_id] is spec.paused, spec.dag_id
     assert flags["old"]["a110_outside_wave"] is False and flags["new"]["a110_outside_wave"] is True
 
+    # hand-over: after --drain-timeout the run in flight is failed on 1.10 and the new side runs its
+    # interval itself (its next run follows the newest finished run copied).
+    handover = estate.airshift("cutover", "run", "--wave", "handover", "--allow-unverified",
+                               "--drain-timeout", "5", "--on-drain-timeout", "hand-over", timeout=600)  # fmt: skip
+    assert handover.returncode == 0, handover.stdout + handover.stderr
+    with open_journal(estate.journal) as journal:
+        handed = journal.last_step("a110_handover", "paused_from")
+        failed_step = journal.last_step("a110_handover", "handed_over")
+    assert handed is not None and len(handed.detail["handed_over"]) == 1, handed
+    handed_run = handed.detail["handed_over"][0]
+    assert failed_step is not None and failed_step.status == "ok" and handed_run in failed_step.message
+
     sleep_until_ticks(2)
     until = dt.datetime.now(UTC)
+    runs = read_runs(estate)
+    old_handed = [
+        r for r in runs if r.side == "old" and r.run_id == handed_run and r.dag_id == "a110_handover"
+    ]
+    assert len(old_handed) == 1 and old_handed[0].state == "failed", old_handed
+    assert paused_flags(estate)["old"]["a110_handover"] is True
+    engine = create_engine(estate.old.db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        ti_states = connection.execute(
+            text("SELECT ti.state FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND "
+                 "r.execution_date = ti.execution_date WHERE r.dag_id = 'a110_handover' AND r.run_id = :run"),
+            {"run": handed_run},
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    assert ti_states == ["failed"], ti_states  # the sleeping task was stopped, not left to finish
+    new_handover = [
+        r for r in runs if r.side == "new" and r.dag_id == "a110_handover" and r.run_type == "scheduled"
+    ]
+    assert old_handed[0].due in {r.due for r in new_handover}, (old_handed, new_handover)
+    assert handed_run not in {r.run_id for r in runs if r.side == "new"}, "an unfinished run was copied"
     problems = check_all(estate, until)
     assert not problems, "\n".join(problems)
     new_runs = [r for r in read_runs(estate) if r.side == "new" and r.dag_id == "a110_cron_nocatchup"

@@ -95,3 +95,43 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return (
         value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
     )
+
+
+def mark_run_failed(url: str, password: str | None, dag_id: str, run_id: str, now: dt.datetime) -> int:
+    """Mark a 1.10 run and its unfinished task instances failed, in its metadata database (the
+    experimental API cannot set a run's state). A task still running notices on its next heartbeat that
+    its state was set from outside and stops. Returns how many task instances were marked."""
+    parsed = parse_db_url(url, "the 1.10 side's metadata")
+    if password:
+        parsed = parsed.set(password=password)
+    engine = open_engine(parsed, "the 1.10 side's metadata", read_only=False)
+    try:
+        metadata = MetaData()
+        runs = Table("dag_run", metadata, autoload_with=engine)
+        tis = Table("task_instance", metadata, autoload_with=engine)
+        with engine.begin() as connection:
+            date = connection.execute(
+                select(runs.c.execution_date).where(runs.c.dag_id == dag_id, runs.c.run_id == run_id)
+            ).scalar()
+            if date is None:
+                raise AirshiftError(f"no run {run_id!r} of DAG {dag_id!r} in {display(parsed)}")
+            unfinished = or_(
+                tis.c.state.is_(None), tis.c.state.notin_(("success", "failed", "skipped", "upstream_failed"))
+            )
+            marked = connection.execute(
+                tis.update()
+                .where(tis.c.dag_id == dag_id, tis.c.execution_date == date, unfinished)
+                .values(state="failed", end_date=now)
+            ).rowcount
+            connection.execute(
+                runs.update()
+                .where(runs.c.dag_id == dag_id, runs.c.run_id == run_id)
+                .values(state="failed", end_date=now)
+            )
+    except SQLAlchemyError as error:
+        raise AirshiftError(
+            f"marking run {run_id!r} of DAG {dag_id!r} failed in {display(parsed)}: {str(error).splitlines()[0]}"
+        ) from None
+    finally:
+        engine.dispose()
+    return int(marked or 0)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airshift.cutover.airflow110 import SCHEDULER_LAG, NextRun110, read_next_run
+from airshift.cutover.airflow110 import SCHEDULER_LAG, NextRun110, mark_run_failed, read_next_run
 from airshift.cutover.airflow_rest import AirflowClient, RunInfo
 from airshift.cutover.journal import Step, now
 from airshift.cutover.sides import Side, Sides
@@ -154,6 +154,9 @@ class Switch:
             step = "copy"
             if "copied" not in done:
                 self._copy(dag_id)
+            step = "hand over"
+            if "handed_over" not in done:
+                self._fail_handed_over(dag_id)
             step = "activate"
             self._activate(dag_id, was_paused)
             step = "confirm"
@@ -275,7 +278,6 @@ class Switch:
         result = run_transfer(request)
         history = result.history
         assert history is not None
-        handed = self.journal.last_step(dag_id, "paused_from", action=self.action)
         self.record(
             dag_id,
             "copied",
@@ -290,11 +292,29 @@ class Switch:
                 "notes": history.notes,
             },
         )
-        for run_id in (handed.detail.get("handed_over") or []) if handed else []:
-            try:
+
+    def _fail_handed_over(self, dag_id: str) -> None:
+        """hand-over: the runs left in flight (frozen by the pause, not copied: unfinished) are marked
+        failed on the side left, so they can never resume there; the joining side runs their intervals
+        itself, since its next run follows the newest *finished* run copied. Airflow 1.10's API cannot
+        set a run's state: there the run and its unfinished task instances are marked in its metadata
+        database. A task still running stops at its next heartbeat (its state was set from outside)."""
+        handed = self.journal.last_step(dag_id, "paused_from", action=self.action)
+        run_ids = list(handed.detail.get("handed_over") or []) if handed else []
+        if not run_ids:
+            return
+        db = self.sides.db(self.frm)
+        for run_id in run_ids:
+            if self.source.flavour == "experimental" and db is not None:
+                password = db.password.reveal() if db.password else None
+                mark_run_failed(db.url, password, dag_id, run_id, now())
+            else:
                 self.source.set_run_state(dag_id, run_id, "failed")
-            except AirshiftError as error:
-                self.record(dag_id, "handed_over", status="failed", message=str(error))
+        self.record(
+            dag_id, "handed_over", detail={"failed_on_" + self.frm: run_ids},
+            message=f"marked failed on the {self.frm} side: {', '.join(run_ids)}; the {self.to} side runs "
+            "their intervals",
+        )  # fmt: skip
 
     def _activate(self, dag_id: str, was_paused: bool) -> None:
         self.target.set_paused(dag_id, was_paused)
