@@ -17,6 +17,7 @@ both databases together no interval ran twice and none was missed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -61,8 +62,9 @@ SPECS = [
     Spec("a110_manual_only", "None", False, None),
     Spec("a110_paused_cron", '"* * * * *"', True, MINUTE, paused=True),
     Spec("a110_inflight", '"* * * * *"', False, MINUTE, sleep=12),
-    # Its own wave, switched with the hand-over policy while its (long) run is in flight.
-    Spec("a110_handover", '"* * * * *"', True, MINUTE, sleep=150, in_wave=False),
+    # Its own wave, switched with the hand-over policy while its run is in flight: on 1.10 its task sleeps
+    # far longer than the test, on the new side (which reruns the interval) one second.
+    Spec("a110_handover", '"* * * * *"', True, MINUTE, sleep=900, in_wave=False),
     Spec("a110_outside_wave", '"* * * * *"', False, MINUTE, in_wave=False, control="old"),
     Spec("a110_new_only", '"* * * * *"', False, MINUTE, in_wave=False, control="new"),
 ]
@@ -134,7 +136,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -
     new = cutover_new_side  # shared with the other cutover tests (their DAG ids differ)
     with ExitStack() as stack:
         old = stack.enter_context(airflow110_webserver(root / "old", dag_file_110(start)))
-        new.add_dag_file("cutover_110", dag_file(3, start, SPECS), [s.dag_id for s in SPECS])
+        new_specs = [dataclasses.replace(s, sleep=1) if s.dag_id == "a110_handover" else s for s in SPECS]
+        new.add_dag_file("cutover_110", dag_file(3, start, new_specs), [s.dag_id for s in SPECS])
         old.env.extra_env.update(
             {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
              "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5", "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",

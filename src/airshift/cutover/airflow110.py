@@ -11,6 +11,7 @@ Cron expressions are evaluated in UTC (1.10 does not record a DAG's time zone in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -29,12 +30,14 @@ SCHEDULER_LAG = dt.timedelta(seconds=20)
 class NextRun110:
     """`due`: when the run after the newest automated one falls due (None: no schedule or no run yet);
     `previous_tick` / `next_tick`: the ticks of the DAG's run grid around now (None without a grid);
-    `newest_due`: when the newest automated run fell due (its interval's end)."""
+    `newest_due`: when the newest automated run fell due (its interval's end); `finished_due`: the same
+    for the newest finished (success/failed) one."""
 
     due: dt.datetime | None
     previous_tick: dt.datetime | None
     next_tick: dt.datetime | None
     newest_due: dt.datetime | None = None
+    finished_due: dt.datetime | None = None
 
 
 def read_next_run(url: str, password: str | None, dag_id: str, now: dt.datetime) -> NextRun110:
@@ -48,13 +51,17 @@ def read_next_run(url: str, password: str | None, dag_id: str, now: dt.datetime)
         runs = Table("dag_run", metadata, autoload_with=engine)
         with engine.connect() as connection:
             raw = connection.execute(select(dag.c.schedule_interval).where(dag.c.dag_id == dag_id)).scalar()
-            newest = connection.execute(
+            automated = (
+                runs.c.dag_id == dag_id,
+                or_(
+                    runs.c.external_trigger.is_(False),
+                    runs.c.run_id.like("scheduled\\_\\_%", escape="\\"),
+                ),
+            )
+            newest = connection.execute(select(func.max(runs.c.execution_date)).where(*automated)).scalar()
+            finished = connection.execute(
                 select(func.max(runs.c.execution_date)).where(
-                    runs.c.dag_id == dag_id,
-                    or_(
-                        runs.c.external_trigger.is_(False),
-                        runs.c.run_id.like("scheduled\\_\\_%", escape="\\"),
-                    ),
+                    *automated, runs.c.state.in_(("success", "failed"))
                 )
             ).scalar()
     except SQLAlchemyError as error:
@@ -67,7 +74,12 @@ def read_next_run(url: str, password: str | None, dag_id: str, now: dt.datetime)
         schedule = parse_schedule(raw)
     except (ValueError, TypeError):
         return NextRun110(None, None, None)
-    return next_run(schedule, _utc(newest), now)
+    found = next_run(schedule, _utc(newest), now)
+    done = _utc(finished)
+    finished_due = (
+        interval_end(schedule, done) if done is not None and schedule not in (None, "@once") else None
+    )
+    return dataclasses.replace(found, finished_due=finished_due)
 
 
 def next_run(schedule: Schedule, newest: dt.datetime | None, now: dt.datetime) -> NextRun110:

@@ -178,8 +178,9 @@ class Switch:
         old_style = self.next_run_110(self.frm, dag_id)
         if old_style is not None:
             had_next = old_style.due is not None
-            # 1.10 dates a run at its interval's start; it became due at the interval's end.
-            last_due = old_style.newest_due or last_due
+            # 1.10 dates a run at its interval's start; it became due at the interval's end. Finished
+            # runs only (as for 2.x/3.x): a run handed over unfinished is the joining side's to run.
+            last_due = old_style.finished_due or last_due
         return self.record(
             dag_id,
             "start",
