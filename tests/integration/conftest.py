@@ -6,10 +6,17 @@ sessions and the CLI reuse the same venvs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
 import pytest
 
 from airshift.errors import AirshiftError
 from airshift.verify.runtimes import Runtime, ensure_runtime
+
+if TYPE_CHECKING:
+    from tests.state.airflow3_target import Target
 
 
 def _ensure(version: str) -> Runtime:
@@ -37,3 +44,19 @@ def runtime_211() -> Runtime:
 def runtime_33() -> Runtime:
     """Airflow 3.3.2 on Python 3.12 (pinned)."""
     return _ensure("3.3.2")
+
+
+@pytest.fixture(scope="session")
+def cutover_new_side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """One running Airflow 3.3.2 (api-server, dag-processor, scheduler, on PostgreSQL) shared by the
+    cutover tests: starting it is a minute of CPU. Each test adds its own DAG file with its own DAG ids
+    (`Target.add_dag_file`), so the tests stay independent."""
+    from tests.integration.test_cutover import _env_for_scheduling, background
+    from tests.state.airflow3_target import airflow3_target
+
+    with ExitStack() as stack:
+        new = stack.enter_context(airflow3_target(tmp_path_factory.mktemp("cutover-new"), dags=""))
+        _env_for_scheduling(new.env, 3)
+        stack.enter_context(background(new.env, "dag-processor"))
+        stack.enter_context(background(new.env, "scheduler"))
+        yield new

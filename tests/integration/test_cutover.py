@@ -30,7 +30,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from sqlalchemy import create_engine, text
 
 from airshift.cutover.journal import open_journal
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
-from tests.state.airflow3_target import Target, airflow3_target
+from tests.state.airflow3_target import Target
 from tests.state.airflow_envs import AirflowEnv, stop_process_group
 
 pytestmark = pytest.mark.integration
@@ -80,7 +79,7 @@ CONTROLS = {s.control: s.dag_id for s in SPECS if s.control}
 WAVE = [s.dag_id for s in SPECS if s.in_wave]
 
 
-def dag_file(version: int, start: dt.datetime) -> str:
+def dag_file(version: int, start: dt.datetime, specs: list[Spec] | None = None) -> str:
     if version == 2:
         header = """\
             from airflow import DAG
@@ -91,7 +90,7 @@ def dag_file(version: int, start: dt.datetime) -> str:
             from airflow.sdk import DAG
             from airflow.providers.standard.operators.bash import BashOperator
             from airflow.providers.standard.operators.empty import EmptyOperator"""
-    body = "\n".join(f"make({s.dag_id!r}, {s.schedule}, {s.catchup}, {s.sleep})" for s in SPECS)
+    body = "\n".join(f"make({s.dag_id!r}, {s.schedule}, {s.catchup}, {s.sleep})" for s in specs or SPECS)
     return (
         textwrap.dedent(header)
         + textwrap.dedent(
@@ -169,25 +168,16 @@ def _env_for_scheduling(env: AirflowEnv, version: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -> Iterator[Estate]:
     root = tmp_path_factory.mktemp("cutover")
     now = dt.datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - 3 * MINUTE
+    new = cutover_new_side  # shared with the other cutover tests (their DAG ids differ)
     with ExitStack() as stack:
-        # Both sides are set up at once (each is mostly waiting on its own subprocesses).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            old_future = pool.submit(
-                stack.enter_context, airflow2_webserver(root / "old", dags=dag_file(2, start))
-            )
-            new_future = pool.submit(
-                stack.enter_context, airflow3_target(root / "new", dags=dag_file(3, start))
-            )
-        old, new = old_future.result(), new_future.result()
+        old = stack.enter_context(airflow2_webserver(root / "old", dags=dag_file(2, start)))
+        new.add_dag_file("cutover_211", dag_file(3, start), [s.dag_id for s in SPECS])
         _env_for_scheduling(old.env, 2)
-        _env_for_scheduling(new.env, 3)
         stack.enter_context(background(old.env, "scheduler"))
-        stack.enter_context(background(new.env, "dag-processor"))
-        stack.enter_context(background(new.env, "scheduler"))
         secrets_dir = root / "secrets"
         secrets_dir.mkdir()
         (secrets_dir / "old-db.url").write_text(old.db_url)
@@ -324,7 +314,13 @@ def owner_at(journal_path: Path, dag_id: str, moment: dt.datetime) -> str:
     return side
 
 
-def lag_excuses(spec: Spec, runs: list[Run], journal_path: Path, tick: dt.datetime) -> bool:
+def lag_excuses(
+    spec: Spec,
+    runs: list[Run],
+    journal_path: Path,
+    tick: dt.datetime,
+    controls: dict[str | None, str] = CONTROLS,
+) -> bool:
     """Whether Airflow itself skipped `tick` of a catchup=False DAG: its scheduler created no run for it
     before the next tick, and then scheduled the latest interval (what catchup=False means). Either the
     DAG's previous run was still running at that tick (max_active_runs=1 held the next one back), or
@@ -334,11 +330,17 @@ def lag_excuses(spec: Spec, runs: list[Run], journal_path: Path, tick: dt.dateti
     before = [r for r in mine if r.due is not None and r.due < tick]
     if before and (before[-1].end_date is None or before[-1].end_date > tick):
         return True
-    control = CONTROLS[owner_at(journal_path, spec.dag_id, tick)]
+    control = controls[owner_at(journal_path, spec.dag_id, tick)]
     return tick not in {r.due for r in distinct_automated(runs, control)}
 
 
-def expected_problems(spec: Spec, runs: list[Run], journal_path: Path, until: dt.datetime) -> list[str]:
+def expected_problems(
+    spec: Spec,
+    runs: list[Run],
+    journal_path: Path,
+    until: dt.datetime,
+    controls: dict[str | None, str] = CONTROLS,
+) -> list[str]:
     """What is wrong with the runs of one repeating DAG, across both sides."""
     mine = distinct_automated(runs, spec.dag_id)
     dues = [r.due for r in mine if r.due is not None]
@@ -364,7 +366,7 @@ def expected_problems(spec: Spec, runs: list[Run], journal_path: Path, until: dt
     got = sorted(set(dues))
     missing = [t for t in wanted if t not in got and t < until - spec.period]
     if not spec.catchup:
-        missing = [t for t in missing if not lag_excuses(spec, runs, journal_path, t)]
+        missing = [t for t in missing if not lag_excuses(spec, runs, journal_path, t, controls)]
     extra = [t for t in got if t not in wanted]
     if missing:
         problems.append(f"{spec.dag_id}: missed intervals {[t.isoformat() for t in missing]}")

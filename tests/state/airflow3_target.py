@@ -7,10 +7,14 @@ import json
 import os
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy import text as sa_text
 
 from airshift.verify.runtimes import ensure_runtime
 from tests.state.airflow_envs import (
@@ -100,6 +104,25 @@ class Target:
     @property
     def db_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:5432/{self.db_name}"
+
+    def add_dag_file(self, name: str, text: str, dag_ids: list[str], timeout: float = 240) -> None:
+        """Put a DAG file in the dags folder and wait until a running dag-processor has parsed every
+        DAG of it (shared targets: each test brings its own file)."""
+        (self.env.dags_folder / f"{name}.py").write_text(text, encoding="utf-8")
+        engine = create_engine(self.db_url.replace("postgresql://", "postgresql+psycopg://"))
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                with engine.connect() as connection:
+                    found = set(connection.execute(sa_text("SELECT dag_id FROM serialized_dag")).scalars())
+                missing = sorted(set(dag_ids) - found)
+                if not missing:
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the dag-processor did not parse {missing} from {name}.py")
+                time.sleep(2)
+        finally:
+            engine.dispose()
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airshift.cutover.airflow110 import SCHEDULER_LAG, NextRun110, mark_run_failed, read_next_run
 from airshift.cutover.airflow_rest import AirflowClient, RunInfo
 from airshift.cutover.journal import Step, now
 from airshift.cutover.sides import Side, Sides
@@ -121,6 +122,14 @@ class Switch:
         self.report(dag_id, step, status, recorded.message)
         return recorded
 
+    def next_run_110(self, side: Side, dag_id: str) -> NextRun110 | None:
+        """A 1.10 side's next run, from its metadata database (its API does not say); None for other
+        versions or without the database."""
+        db = self.sides.db(side)
+        if self.sides.client(side).flavour != "experimental" or db is None:
+            return None
+        return read_next_run(db.url, db.password.reveal() if db.password else None, dag_id, now())
+
     # -- one DAG ------------------------------------------------------------------------------------
 
     def switch(self, dag_id: str) -> Outcome:
@@ -145,6 +154,9 @@ class Switch:
             step = "copy"
             if "copied" not in done:
                 self._copy(dag_id)
+            step = "hand over"
+            if "handed_over" not in done:
+                self._fail_handed_over(dag_id)
             step = "activate"
             self._activate(dag_id, was_paused)
             step = "confirm"
@@ -162,6 +174,13 @@ class Switch:
         if info is None:
             raise AirshiftError(f"DAG {dag_id!r} is not on the {self.frm} side")
         last_due = last_automated_due(self.source, dag_id)
+        had_next = info.next_run_after is not None or info.next_logical_date is not None
+        old_style = self.next_run_110(self.frm, dag_id)
+        if old_style is not None:
+            had_next = old_style.due is not None
+            # 1.10 dates a run at its interval's start; it became due at the interval's end. Finished
+            # runs only (as for 2.x/3.x): a run handed over unfinished is the joining side's to run.
+            last_due = old_style.finished_due or last_due
         return self.record(
             dag_id,
             "start",
@@ -171,7 +190,7 @@ class Switch:
                 "to": self.to,
                 "was_paused": info.is_paused,
                 "last_due": _iso(last_due),
-                "had_next": info.next_run_after is not None or info.next_logical_date is not None,
+                "had_next": had_next,
             },
         )
 
@@ -197,6 +216,15 @@ class Switch:
                 info = self.source.get_dag(dag_id)
             due = info.next_run_after if info else None
             soon = due is not None and (due - now()).total_seconds() < options.margin
+            old_style = self.next_run_110(self.frm, dag_id)
+            if old_style is not None:
+                # Also not just after a tick: 1.10's scheduler creates that tick's run a while later.
+                moment = now()
+                soon = (
+                    old_style.due is not None and (old_style.due - moment).total_seconds() < options.margin
+                ) or (
+                    old_style.previous_tick is not None and moment - old_style.previous_tick < SCHEDULER_LAG
+                )
             if not waiting and not soon:
                 self.source.set_paused(dag_id, True)
                 time.sleep(options.settle)  # a scheduler loop that chose the DAG just before the pause
@@ -236,12 +264,6 @@ class Switch:
                 f"the {missing} side's metadata database is not in the plan ([{missing}] db_url_file or "
                 "db_url_env): run history is copied between metadata databases",
             )
-        if self.to == "old" and self.sides.old.flavour == "experimental":
-            self.record(dag_id, "copied", owner=self.to, status="skipped", message=(
-                "runs made on the new side are not carried back: airshift writes run history into Airflow "
-                "2.2+ and 3.x databases only, not 1.10's; the old scheduler starts from its own last run"
-            ))  # fmt: skip
-            return
         previous = self.journal.last_step(dag_id, "copied", action=self.action)
         since = _parse(previous.detail.get("newest")) if previous and previous.status == "ok" else None
         newest_runs = self.source.list_runs(dag_id, ("success", "failed"), limit=1)
@@ -257,12 +279,12 @@ class Switch:
         result = run_transfer(request)
         history = result.history
         assert history is not None
-        handed = self.journal.last_step(dag_id, "paused_from", action=self.action)
         self.record(
             dag_id,
             "copied",
             owner=self.to,
-            message=f"{history.runs_written} run(s), {history.tis_written} task instance(s) copied",
+            message=f"{history.runs_written} run(s), {history.tis_written} task instance(s) copied"
+            + "".join(f"; {note}" for note in history.notes),
             detail={
                 "since": _iso(since),
                 "newest": _iso(newest_runs[0].logical_date) if newest_runs else _iso(since),
@@ -271,11 +293,29 @@ class Switch:
                 "notes": history.notes,
             },
         )
-        for run_id in (handed.detail.get("handed_over") or []) if handed else []:
-            try:
+
+    def _fail_handed_over(self, dag_id: str) -> None:
+        """hand-over: the runs left in flight (frozen by the pause, not copied: unfinished) are marked
+        failed on the side left, so they can never resume there; the joining side runs their intervals
+        itself, since its next run follows the newest *finished* run copied. Airflow 1.10's API cannot
+        set a run's state: there the run and its unfinished task instances are marked in its metadata
+        database. A task still running stops at its next heartbeat (its state was set from outside)."""
+        handed = self.journal.last_step(dag_id, "paused_from", action=self.action)
+        run_ids = list(handed.detail.get("handed_over") or []) if handed else []
+        if not run_ids:
+            return
+        db = self.sides.db(self.frm)
+        for run_id in run_ids:
+            if self.source.flavour == "experimental" and db is not None:
+                password = db.password.reveal() if db.password else None
+                mark_run_failed(db.url, password, dag_id, run_id, now())
+            else:
                 self.source.set_run_state(dag_id, run_id, "failed")
-            except AirshiftError as error:
-                self.record(dag_id, "handed_over", status="failed", message=str(error))
+        self.record(
+            dag_id, "handed_over", detail={"failed_on_" + self.frm: run_ids},
+            message=f"marked failed on the {self.frm} side: {', '.join(run_ids)}; the {self.to} side runs "
+            "their intervals",
+        )  # fmt: skip
 
     def _activate(self, dag_id: str, was_paused: bool) -> None:
         self.target.set_paused(dag_id, was_paused)
@@ -291,6 +331,13 @@ class Switch:
             if info is None:
                 raise SwitchFailed("confirm", f"DAG {dag_id!r} is gone from the {self.to} side")
             seen = info.next_run_after or info.next_data_interval_end or info.next_logical_date
+            old_style = self.next_run_110(self.to, dag_id)
+            if old_style is not None:
+                seen = old_style.due
+                if old_style.newest_due is None and last_due is None:
+                    # Neither side ever scheduled it: 1.10 starts from the DAG's start_date.
+                    self.record(dag_id, "confirmed", message="no scheduled run on either side yet")
+                    return None
             if seen is not None and (last_due is None or seen > last_due):
                 self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due)},
                             message=f"next run due {_iso(seen)}")  # fmt: skip

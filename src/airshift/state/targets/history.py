@@ -168,6 +168,17 @@ class Airflow2Rows:
         return translate_ti_airflow2(row, run_id)
 
 
+class Airflow110Rows(Airflow2Rows):
+    """Airflow 1.10, as the old side of a cutover rollback: dag runs only. 1.10's scheduler continues
+    from the newest run that is not externally triggered (or is named `scheduled__...`), by execution
+    date, so carried-back runs dated and named as Airflow 2 does (interval start, `scheduled__<date>`)
+    are what it needs; the 2.x columns 1.10 lacks (run_type, data intervals, dag_hash) are dropped on
+    insert. Task instances are not carried: 1.10 keys them by execution date, and the re-dated runs
+    have no task instance there."""
+
+    name = "Airflow 1.10"
+
+
 def airflow3_run_as_airflow2(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
     """An Airflow 3 run as Airflow 2 dates it. A trigger timetable (3.x's default for a cron string or
     a timedelta) dates a run at its tick with an empty interval; Airflow 2's data-interval timetable
@@ -209,6 +220,9 @@ class _TargetDB:
                 self.rows = Airflow3Rows(self.engine, metadata)
             elif "execution_date" in runs and "run_type" in runs and "run_id" in tis:
                 self.rows = Airflow2Rows(self.engine, metadata)
+            elif "execution_date" in runs and "run_type" not in runs and "run_id" not in tis:
+                # Airflow 1.10: runs only, carried back by a cutover rollback (see Airflow110Rows).
+                self.rows = Airflow110Rows(self.engine, metadata)
             else:
                 raise AirshiftError(
                     f"target database {display(url)} is neither an Airflow 3 nor an Airflow 2.2+ metadata "
@@ -344,6 +358,11 @@ class HistoryCopy:
         self.runs = source.table("dag_run")
         self.tis = source.table("task_instance")
         self.ti_by_date = "run_id" not in self.tis.c
+        if isinstance(self.target.rows, Airflow110Rows) and "logical_date" not in self.runs.c:
+            raise AirshiftError(
+                f"target database {display(target_url)} is an Airflow 1.10 metadata database: airshift "
+                "writes 1.10 run history only from an Airflow 3 source (a cutover rollback)"
+            )
         if isinstance(self.target.rows, Airflow2Rows) and "logical_date" in self.runs.c:
             # Carried back (cutover rollback): runs dated in the target's own timetable semantics.
             self.target.rows.from_airflow3 = True
@@ -468,7 +487,9 @@ class HistoryCopy:
         if isinstance(self.target.rows, Airflow2Rows) and self.target.rows.from_airflow3:
             # Carried back from Airflow 3: runs are re-dated and renamed, so a task instance's run id
             # would name another run there. Runs alone are what the scheduler continues from.
-            result.notes.append("task instances are not carried back from Airflow 3 into Airflow 2")
+            result.notes.append(
+                f"task instances are not carried back from Airflow 3 into {self.target.rows.name}"
+            )
         else:
             self.copy_task_instances(result)
         result.notes.extend(self.intervals.notes())
