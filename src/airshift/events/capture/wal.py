@@ -231,15 +231,24 @@ def _iso_utc(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+# PostgreSQL's text output of a timestamptz: `2026-12-03 20:00:00.93425+00` (fraction without trailing
+# zeros, offset without minutes when they are zero).
+_PG_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::(\d{2}))?$")
+
+
 def _json_like_timestamp(raw: str | None) -> str | None:
-    """A timestamp as the trigger writes it (`to_jsonb` text: `2026-12-03T20:00:00+00:00`), from the
-    text pgoutput sends (`2026-12-03 20:00:00+00`; the session runs in UTC)."""
+    """A timestamp exactly as the trigger writes it (`to_jsonb` text: `2026-12-03T20:00:00.93425+00:00`),
+    from the text pgoutput sends (`2026-12-03 20:00:00.93425+00`; the session runs in UTC).
+
+    Rewritten as text, not parsed and re-rendered: `datetime.isoformat` would pad the fraction to six
+    digits (`.934250`) where PostgreSQL strips trailing zeros, and both capture modes must give one value."""
     if raw is None:
         return None
-    try:
-        return dt.datetime.fromisoformat(raw).isoformat()
-    except ValueError:
+    match = _PG_TIMESTAMP.match(raw)
+    if match is None:
         return raw
+    day, time, offset_hours, offset_minutes = match.groups()
+    return f"{day}T{time}{offset_hours}:{offset_minutes or '00'}"
 
 
 RowKey = tuple[str, str, str, int]  # (dag_id, run_id, task_id, map_index); task_id "" for a DAG run
