@@ -33,12 +33,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from airshift.cutover.journal import open_journal
+from airshift.cutover.journal import Step, open_journal
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
 from tests.state.airflow3_target import Target
 from tests.state.airflow_envs import AirflowEnv, stop_process_group
@@ -409,6 +410,61 @@ def sleep_until_ticks(count: int) -> dt.datetime:
     return target
 
 
+class CutoverEstate(Protocol):
+    """What the switch helpers need of an estate (2.11 or 1.10 old side)."""
+
+    plan: Path
+    journal: Path
+
+    def airshift(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]: ...
+
+
+def switch_killed_after_first_copy(estate: CutoverEstate, wave: list[str], inflight: str) -> tuple[str, Step]:
+    """Runs `cutover run` on wave 1, SIGKILLs it once it has journalled its first copy, and runs it again:
+    the second process must resume from the journal and switch the whole wave, having waited for the run
+    of `inflight` that was in flight. Returns both processes' output and `inflight`'s drain step."""
+    command = [sys.executable, "-m", "airshift", "cutover", "run", "--wave", "minutely", "--plan",
+               str(estate.plan), "--allow-unverified"]  # fmt: skip
+    log = estate.plan.parent / "cutover-run-1.log"
+    with log.open("w") as sink:
+        first = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"}
+        )
+
+    def copied_once() -> bool:
+        if not estate.journal.exists():
+            return False
+        with open_journal(estate.journal) as journal:
+            return any(s.step == "copied" for s in journal.steps())
+
+    wait_for(copied_once, 400, "the first copy")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    with open_journal(estate.journal) as journal:
+        unfinished = [d for d in wave if journal.open_attempt(d, "cutover")]
+    assert unfinished, "the SIGKILL should leave attempts open"
+
+    resumed = estate.airshift("cutover", "run", "--wave", "1", "--allow-unverified", timeout=1200)
+    output = log.read_text() + resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, output
+    assert "resuming" in resumed.stdout
+    with open_journal(estate.journal) as journal:
+        owners = {d: o.side for d, o in journal.ownership().items()}
+        inflight_drain = journal.last_step(inflight, "paused_from")
+    assert owners == dict.fromkeys(wave, "new")
+    assert inflight_drain is not None and inflight_drain.detail.get("waited_s", 0) > 0
+    return output, inflight_drain
+
+
+def assert_paused_as_owned(flags: dict[str, dict[str, bool]], specs: list[Spec], owner: str) -> None:
+    """Each DAG of the wave is paused on the side that does not own it, and on its owner as it was."""
+    other = "old" if owner == "new" else "new"
+    for spec in specs:
+        if spec.in_wave:
+            assert flags[other][spec.dag_id] is True, (other, spec.dag_id)
+            assert flags[owner][spec.dag_id] is spec.paused, (owner, spec.dag_id)
+
+
 # -- the test ---------------------------------------------------------------------------------------
 
 
@@ -442,44 +498,12 @@ def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> N
         return bool(data["dag_runs"])
 
     wait_for(inflight_running, 180, "a run of inflight in flight")
-    command = [sys.executable, "-m", "airshift", "cutover", "run", "--wave", "minutely", "--plan",
-               str(estate.plan), "--allow-unverified"]  # fmt: skip
-    log = estate.plan.parent / "cutover-run-1.log"
-    with log.open("w") as sink:
-        first = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"}
-        )
-
-    def copied_once() -> bool:
-        if not estate.journal.exists():
-            return False
-        with open_journal(estate.journal) as journal:
-            return any(s.step == "copied" for s in journal.steps())
-
-    wait_for(copied_once, 400, "the first copy")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=30)
-    with open_journal(estate.journal) as journal:
-        unfinished = [d for d in WAVE if journal.open_attempt(d, "cutover")]
-    assert unfinished, "the SIGKILL should leave attempts open"
-
-    resumed = estate.airshift("cutover", "run", "--wave", "1", "--allow-unverified", timeout=1200)
-    output = log.read_text() + resumed.stdout + resumed.stderr
-    assert resumed.returncode == 0, output
-    assert "resuming" in resumed.stdout
-    with open_journal(estate.journal) as journal:
-        owners = {d: o.side for d, o in journal.ownership().items()}
-        inflight_drain = journal.last_step("inflight", "paused_from")
-    assert owners == dict.fromkeys(WAVE, "new")
-    assert inflight_drain is not None and inflight_drain.detail.get("waited_s", 0) > 0
+    output, _ = switch_killed_after_first_copy(estate, WAVE, "inflight")
     again = estate.airshift("cutover", "run", "--wave", "1", "--allow-unverified")
     assert again.returncode == 0 and f"0 switched, {len(WAVE)} already done, 0 failed" in again.stdout
 
     flags = paused_flags(estate)
-    for spec in SPECS:
-        if spec.in_wave:
-            assert flags["old"][spec.dag_id] is True, spec.dag_id
-            assert flags["new"][spec.dag_id] is spec.paused, spec.dag_id
+    assert_paused_as_owned(flags, SPECS, owner="new")
     assert flags["old"]["outside_wave"] is False and flags["new"]["outside_wave"] is True
     assert flags["old"]["new_only"] is True and flags["new"]["new_only"] is False
 
@@ -503,10 +527,7 @@ def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> N
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     with open_journal(estate.journal) as journal:
         assert {d: o.side for d, o in journal.ownership().items()} == dict.fromkeys(WAVE, "old")
-    flags = paused_flags(estate)
-    for spec in SPECS:
-        if spec.in_wave:
-            assert flags["new"][spec.dag_id] is True and flags["old"][spec.dag_id] is spec.paused, spec.dag_id
+    assert_paused_as_owned(paused_flags(estate), SPECS, owner="old")
     sleep_until_ticks(2)
     problems = check_all(estate, dt.datetime.now(UTC))
     assert not problems, "\n".join(problems)

@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -41,11 +40,13 @@ from tests.integration.test_cutover import (
     Run,
     Spec,
     _utc,
+    assert_paused_as_owned,
     background,
     dag_file,
     distinct_automated,
     expected_problems,
     sleep_until_ticks,
+    switch_killed_after_first_copy,
     wait_for,
 )
 from tests.state.airflow3_target import Target
@@ -279,42 +280,10 @@ def test_cutover_from_110_and_rollback_neither_miss_nor_double_a_run(estate: Est
         return bool(estate.old_api("GET", "/dags/a110_inflight/dag_runs", params={"state": "running"}).json())
 
     wait_for(inflight_running, 180, "a run of a110_inflight in flight")
-    command = [sys.executable, "-m", "airshift", "cutover", "run", "--wave", "minutely", "--plan",
-               str(estate.plan), "--allow-unverified"]  # fmt: skip
-    log = estate.plan.parent / "cutover-run-1.log"
-    with log.open("w") as sink:
-        first = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"}
-        )
-
-    def copied_once() -> bool:
-        if not estate.journal.exists():
-            return False
-        with open_journal(estate.journal) as journal:
-            return any(s.step == "copied" for s in journal.steps())
-
-    wait_for(copied_once, 400, "the first copy")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=30)
-    with open_journal(estate.journal) as journal:
-        unfinished = [d for d in WAVE if journal.open_attempt(d, "cutover")]
-    assert unfinished, "the SIGKILL should leave attempts open"
-
-    resumed = estate.airshift("cutover", "run", "--wave", "1", "--allow-unverified", timeout=1200)
-    output = log.read_text() + resumed.stdout + resumed.stderr
-    assert resumed.returncode == 0, output
-    assert "resuming" in resumed.stdout
-    with open_journal(estate.journal) as journal:
-        owners = {d: o.side for d, o in journal.ownership().items()}
-        inflight_drain = journal.last_step("a110_inflight", "paused_from")
-    assert owners == dict.fromkeys(WAVE, "new")
-    assert inflight_drain is not None and inflight_drain.detail.get("waited_s", 0) > 0
+    _, inflight_drain = switch_killed_after_first_copy(estate, WAVE, "a110_inflight")
 
     flags = paused_flags(estate)
-    for spec in SPECS:
-        if spec.in_wave:
-            assert flags["old"][spec.dag_id] is True, spec.dag_id
-            assert flags["new"][spec.dag_id] is spec.paused, spec.dag_id
+    assert_paused_as_owned(flags, SPECS, owner="new")
     assert flags["old"]["a110_outside_wave"] is False and flags["new"]["a110_outside_wave"] is True
 
     # hand-over: after --drain-timeout the run in flight is failed on 1.10 and the new side runs its
@@ -368,10 +337,7 @@ def test_cutover_from_110_and_rollback_neither_miss_nor_double_a_run(estate: Est
         carried = journal.last_step("a110_cron_nocatchup", "copied", action="rollback")
     assert carried is not None and carried.status == "ok" and carried.detail["runs_written"] >= 2
     assert "task instances are not carried back from Airflow 3 into Airflow 1.10" in carried.message
-    flags = paused_flags(estate)
-    for spec in SPECS:
-        if spec.in_wave:
-            assert flags["new"][spec.dag_id] is True and flags["old"][spec.dag_id] is spec.paused, spec.dag_id
+    assert_paused_as_owned(paused_flags(estate), SPECS, owner="old")
     sleep_until_ticks(2)
     problems = check_all(estate, dt.datetime.now(UTC))
     assert not problems, "\n".join(problems)
