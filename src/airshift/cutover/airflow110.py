@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import MetaData, Table, func, or_, select
+from sqlalchemy import URL, Engine, MetaData, Table, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from airshift.errors import AirshiftError
@@ -40,11 +40,16 @@ class NextRun110:
     finished_due: dt.datetime | None = None
 
 
-def read_next_run(url: str, password: str | None, dag_id: str, now: dt.datetime) -> NextRun110:
+def _metadata_engine(url: str, password: str | None, read_only: bool) -> tuple[Engine, URL]:
+    """An engine on the 1.10 side's metadata database, and its URL (for messages, through `display`)."""
     parsed = parse_db_url(url, "the 1.10 side's metadata")
     if password:
         parsed = parsed.set(password=password)
-    engine = open_engine(parsed, "the 1.10 side's metadata", read_only=True)
+    return open_engine(parsed, "the 1.10 side's metadata", read_only=read_only), parsed
+
+
+def read_next_run(url: str, password: str | None, dag_id: str, now: dt.datetime) -> NextRun110:
+    engine, parsed = _metadata_engine(url, password, read_only=True)
     try:
         metadata = MetaData()
         dag = Table("dag", metadata, autoload_with=engine)
@@ -113,10 +118,7 @@ def mark_run_failed(url: str, password: str | None, dag_id: str, run_id: str, no
     """Mark a 1.10 run and its unfinished task instances failed, in its metadata database (the
     experimental API cannot set a run's state). A task still running notices on its next heartbeat that
     its state was set from outside and stops. Returns how many task instances were marked."""
-    parsed = parse_db_url(url, "the 1.10 side's metadata")
-    if password:
-        parsed = parsed.set(password=password)
-    engine = open_engine(parsed, "the 1.10 side's metadata", read_only=False)
+    engine, parsed = _metadata_engine(url, password, read_only=False)
     try:
         metadata = MetaData()
         runs = Table("dag_run", metadata, autoload_with=engine)
