@@ -6,7 +6,6 @@ killing its process group. 1.10 has no `dags reserialize`: its scheduler registe
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,11 +14,10 @@ from pathlib import Path
 from airshift.verify.runtimes import ensure_runtime
 from tests.state.airflow_envs import (
     AirflowEnv,
+    airflow_server,
     free_port,
     make_env,
     postgres_database,
-    stop_process_group,
-    wait_healthy,
 )
 from tests.state.source_fixtures import new_key
 
@@ -56,14 +54,6 @@ def airflow110_webserver(home: Path, dags: str) -> Iterator[Webserver110]:
         )
         (env.dags_folder / "dags.py").write_text(dags, encoding="utf-8")
         env.cli_batch([["initdb"]])
-        log = home / "webserver.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [str(runtime.bin_dir / "airflow"), "webserver", "-hn", "127.0.0.1", "-p", str(port), "-w", "1"],
-                env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        try:
-            wait_healthy(f"{base_url}/api/experimental/test", process, log, "webserver 1.10", 240)
+        command = ["webserver", "-hn", "127.0.0.1", "-p", str(port), "-w", "1"]
+        with airflow_server(env, command, f"{base_url}/api/experimental/test", "webserver 1.10", 240):
             yield Webserver110(env, base_url, name)
-        finally:
-            stop_process_group(process)

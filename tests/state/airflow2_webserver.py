@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +20,10 @@ from pathlib import Path
 from airshift.verify.runtimes import ensure_runtime
 from tests.state.airflow_envs import (
     AirflowEnv,
+    airflow_server,
     free_port,
     make_env,
     postgres_database,
-    stop_process_group,
-    wait_healthy,
 )
 from tests.state.source_fixtures import dag_file_211, new_key
 
@@ -136,14 +134,6 @@ def airflow2_webserver(home: Path, dags: str | None = None) -> Iterator[Webserve
                 ["dags", "reserialize"],
             ]
         )  # fmt: skip
-        log = home / "webserver.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [str(runtime.bin_dir / "airflow"), "webserver", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
-                env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        try:
-            wait_healthy(f"{base_url}/api/v1/health", process, log, "webserver", 240)
+        command = ["webserver", "-H", "127.0.0.1", "-p", str(port), "-w", "1"]
+        with airflow_server(env, command, f"{base_url}/api/v1/health", "webserver", 240):
             yield Webserver(env, base_url, ADMIN_USER, password_file, name)
-        finally:
-            stop_process_group(process)

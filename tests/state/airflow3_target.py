@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
@@ -19,11 +18,10 @@ from sqlalchemy import text as sa_text
 from airshift.verify.runtimes import ensure_runtime
 from tests.state.airflow_envs import (
     AirflowEnv,
+    airflow_server,
     free_port,
     make_env,
     postgres_database,
-    stop_process_group,
-    wait_healthy,
 )
 from tests.state.source_fixtures import new_key
 
@@ -148,18 +146,10 @@ def airflow3_target(home: Path, dags: str | None = None) -> Iterator[Target]:
         )
         (env.dags_folder / "dags.py").write_text(DAGS_3 if dags is None else dags, encoding="utf-8")
         env.cli_batch([["db", "migrate"], ["dags", "reserialize"]])
-        log = home / "api-server.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [str(runtime.bin_dir / "airflow"), "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
-                env=env.env(), cwd=home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        try:
-            wait_healthy(f"{base_url}/api/v2/monitor/health", process, log, "api-server", 180)
+        command = ["api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"]
+        with airflow_server(env, command, f"{base_url}/api/v2/monitor/health", "api-server", 180, grace=20):
             generated = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
             password_file = home / "admin.password"
             password_file.write_text(generated["admin"], encoding="utf-8")
             os.chmod(password_file, 0o600)
             yield Target(env, base_url, password_file, name)
-        finally:
-            stop_process_group(process, grace=20)
