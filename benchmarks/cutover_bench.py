@@ -123,8 +123,10 @@ def last_id(journal_path: Path) -> int:
 FLOOR = """
 import sys, httpx
 old, old_user, old_pw, new, new_user, new_pw, count = sys.argv[1:]
-token = httpx.post(f"{new}/auth/token", json={"username": new_user, "password": new_pw}).json()["access_token"]
-with httpx.Client(auth=(old_user, old_pw)) as o, httpx.Client(headers={"Authorization": f"Bearer {token}"}) as n:
+token = httpx.post(f"{new}/auth/token", json={"username": new_user, "password": new_pw}, timeout=120).json()["access_token"]
+# A generous timeout: on a loaded machine the old webserver's single worker can take seconds per call.
+with httpx.Client(auth=(old_user, old_pw), timeout=120) as o, \
+        httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=120) as n:
     for index in range(int(count)):
         dag = f"bench_{index:03d}"
         assert o.patch(f"{old}/api/v1/dags/{dag}", params={"update_mask": "is_paused"}, json={"is_paused": False}).status_code == 200
@@ -198,7 +200,10 @@ def main() -> None:
             medians = step_medians(journal, action, before)
             medians["checks"] = (first_step_at(journal, before) - began).total_seconds()
             results.append((label, seconds, medians))
-            print(f"{label}: {seconds:.1f} s", flush=True)
+            # Printed at once, so a failure later (the floor, the next round) does not lose the figures.
+            per_step = ", ".join(f"{name} {medians.get(name, 0):.1f}" for name in STEPS)
+            print(f"{label}: {seconds:.1f} s; checks (s before the first step), then median s per DAG: {per_step}",
+                  flush=True)  # fmt: skip
         floor_runs = []
         for _ in range(3):
             seconds, completed = timed([sys.executable, "-c", FLOOR, old.base_url, old.user, old.auth[1],
