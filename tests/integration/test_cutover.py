@@ -22,6 +22,7 @@ the command output or the status page.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -73,6 +74,10 @@ SPECS = [
     Spec("paused_cron", '"* * * * *"', True, MINUTE, paused=True),
     Spec("inflight", '"* * * * *"', False, MINUTE, sleep=12),
     Spec("extra_cron", '"* * * * *"', False, MINUTE),
+    # Its own wave, switched with the hand-over policy while its run is in flight: on the old side its task
+    # sleeps far longer than the test, on the new side (which reruns the interval) one second. Unpaused
+    # only just before its switch, so its sleeping task does not hold an executor slot the whole test.
+    Spec("handover", '"* * * * *"', True, MINUTE, sleep=900, in_wave=False),
     Spec("outside_wave", '"* * * * *"', False, MINUTE, in_wave=False, control="old"),
     Spec("new_only", '"* * * * *"', False, MINUTE, in_wave=False, control="new"),
 ]
@@ -176,7 +181,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -
     new = cutover_new_side  # shared with the other cutover tests (their DAG ids differ)
     with ExitStack() as stack:
         old = stack.enter_context(airflow2_webserver(root / "old", dags=dag_file(2, start)))
-        new.add_dag_file("cutover_211", dag_file(3, start), [s.dag_id for s in SPECS])
+        new_specs = [dataclasses.replace(s, sleep=1) if s.dag_id == "handover" else s for s in SPECS]
+        new.add_dag_file("cutover_211", dag_file(3, start, new_specs), [s.dag_id for s in SPECS])
         _env_for_scheduling(old.env, 2)
         stack.enter_context(background(old.env, "scheduler"))
         secrets_dir = root / "secrets"
@@ -215,6 +221,10 @@ def estate(tmp_path_factory: pytest.TempPathFactory, cutover_new_side: Target) -
                 dag_ids = ["cron_catchup", "once", "manual_only"]
                 tags = []
                 globs = ["cron*", "delta*", "paused*", "inflight", "extra_*"]
+
+                [[waves]]
+                name = "handover"
+                dag_ids = ["handover"]
                 """
             )
         )
@@ -380,7 +390,7 @@ def check_all(estate: Estate, until: dt.datetime) -> list[str]:
     runs = read_runs(estate)
     problems = []
     for spec in SPECS:
-        if spec.period is not None and not spec.paused and spec.control is None:
+        if spec.period is not None and not spec.paused and spec.control is None and spec.in_wave:
             problems += expected_problems(spec, runs, estate.journal, until)
     once = distinct_automated(runs, "once")
     if len(once) != 1:
@@ -465,13 +475,40 @@ def assert_paused_as_owned(flags: dict[str, dict[str, bool]], specs: list[Spec],
             assert flags[owner][spec.dag_id] is spec.paused, (owner, spec.dag_id)
 
 
+def hand_over(estate: CutoverEstate, dag_id: str) -> str:
+    """Switches the wave `handover` (the one DAG `dag_id`, a run of it in flight) with the hand-over
+    policy after a 5 s drain; checks the journal says the run was handed over and marked failed on the old
+    side, and returns its run id."""
+    handover = estate.airshift("cutover", "run", "--wave", "handover", "--allow-unverified",
+                               "--drain-timeout", "5", "--on-drain-timeout", "hand-over", timeout=600)  # fmt: skip
+    assert handover.returncode == 0, handover.stdout + handover.stderr
+    with open_journal(estate.journal) as journal:
+        handed = journal.last_step(dag_id, "paused_from")
+        failed_step = journal.last_step(dag_id, "handed_over")
+    assert handed is not None and len(handed.detail["handed_over"]) == 1, handed
+    handed_run = str(handed.detail["handed_over"][0])
+    assert failed_step is not None and failed_step.status == "ok" and handed_run in failed_step.message
+    return handed_run
+
+
+def assert_interval_rerun_by_new_side(runs: list[Run], dag_id: str, handed_run: str) -> None:
+    """The handed-over run ended failed on the old side, and the new side ran its interval itself (its
+    next run follows the newest finished run copied): a run of its own, not a copy of the unfinished one
+    (a copy keeps the run's start date)."""
+    old_handed = [r for r in runs if r.side == "old" and r.run_id == handed_run and r.dag_id == dag_id]
+    assert len(old_handed) == 1 and old_handed[0].state == "failed", old_handed
+    new_runs = [r for r in runs if r.side == "new" and r.dag_id == dag_id and r.run_type == "scheduled"]
+    assert old_handed[0].due in {r.due for r in new_runs}, (old_handed, new_runs)
+    assert (old_handed[0].due, old_handed[0].start_date) not in {(r.due, r.start_date) for r in new_runs}
+
+
 # -- the test ---------------------------------------------------------------------------------------
 
 
 def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> None:
     # The old side schedules: every DAG active except the paused one; one manual run for manual_only.
     for spec in SPECS:
-        if not spec.paused and spec.control != "new":
+        if not spec.paused and spec.control != "new" and spec.dag_id != "handover":
             assert estate.old_api("PATCH", f"/dags/{spec.dag_id}", params={"update_mask": "is_paused"},
                                   json={"is_paused": False}).status_code == 200  # fmt: skip
     assert estate.old_api("POST", "/dags/manual_only/dagRuns", json={"conf": {}}).status_code == 200
@@ -507,9 +544,29 @@ def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> N
     assert flags["old"]["outside_wave"] is False and flags["new"]["outside_wave"] is True
     assert flags["old"]["new_only"] is True and flags["new"]["new_only"] is False
 
+    # hand-over: after --drain-timeout the run in flight is failed on 2.11 through its REST API (which
+    # fails its running task instance) and the new side runs that interval itself.
+    assert estate.old_api("PATCH", "/dags/handover", params={"update_mask": "is_paused"},
+                          json={"is_paused": False}).status_code == 200  # fmt: skip
+
+    def handover_task_running() -> bool:
+        data = estate.old_api("GET", "/dags/handover/dagRuns", params={"state": "running"}).json()
+        if not data["dag_runs"]:
+            return False
+        run_id = data["dag_runs"][0]["dag_run_id"]
+        tis = estate.old_api("GET", f"/dags/handover/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+        return [ti["state"] for ti in tis] == ["running"]
+
+    wait_for(handover_task_running, 240, "the task of a handover run running")
+    handed_run = hand_over(estate, "handover")
+    tis = estate.old_api("GET", f"/dags/handover/dagRuns/{handed_run}/taskInstances").json()["task_instances"]
+    assert [ti["state"] for ti in tis] == ["failed"], tis  # the sleeping task was stopped, not left to finish
+    assert paused_flags(estate)["old"]["handover"] is True
+
     # The new side schedules across a few ticks.
     sleep_until_ticks(2)
     runs = read_runs(estate)
+    assert_interval_rerun_by_new_side(runs, "handover", handed_run)
     new_runs = [r for r in runs if r.side == "new" and r.dag_id == "cron_nocatchup" and r.run_type == "scheduled"
                 and not any(o.side == "old" and (o.dag_id, o.run_id) == (r.dag_id, r.run_id) for o in runs)]  # fmt: skip
     assert len(new_runs) >= 2, "the new side's scheduler did not take over"
@@ -526,7 +583,10 @@ def test_cutover_and_rollback_neither_miss_nor_double_a_run(estate: Estate) -> N
     rolled = estate.airshift("cutover", "rollback", "--wave", "1", timeout=1200)
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     with open_journal(estate.journal) as journal:
-        assert {d: o.side for d, o in journal.ownership().items()} == dict.fromkeys(WAVE, "old")
+        assert {d: o.side for d, o in journal.ownership().items()} == {
+            **dict.fromkeys(WAVE, "old"),
+            "handover": "new",
+        }
     assert_paused_as_owned(paused_flags(estate), SPECS, owner="old")
     sleep_until_ticks(2)
     problems = check_all(estate, dt.datetime.now(UTC))

@@ -40,11 +40,13 @@ from tests.integration.test_cutover import (
     Run,
     Spec,
     _utc,
+    assert_interval_rerun_by_new_side,
     assert_paused_as_owned,
     background,
     dag_file,
     distinct_automated,
     expected_problems,
+    hand_over,
     sleep_until_ticks,
     switch_killed_after_first_copy,
     wait_for,
@@ -288,23 +290,11 @@ def test_cutover_from_110_and_rollback_neither_miss_nor_double_a_run(estate: Est
 
     # hand-over: after --drain-timeout the run in flight is failed on 1.10 and the new side runs its
     # interval itself (its next run follows the newest finished run copied).
-    handover = estate.airshift("cutover", "run", "--wave", "handover", "--allow-unverified",
-                               "--drain-timeout", "5", "--on-drain-timeout", "hand-over", timeout=600)  # fmt: skip
-    assert handover.returncode == 0, handover.stdout + handover.stderr
-    with open_journal(estate.journal) as journal:
-        handed = journal.last_step("a110_handover", "paused_from")
-        failed_step = journal.last_step("a110_handover", "handed_over")
-    assert handed is not None and len(handed.detail["handed_over"]) == 1, handed
-    handed_run = handed.detail["handed_over"][0]
-    assert failed_step is not None and failed_step.status == "ok" and handed_run in failed_step.message
+    handed_run = hand_over(estate, "a110_handover")
 
     sleep_until_ticks(2)
     until = dt.datetime.now(UTC)
     runs = read_runs(estate)
-    old_handed = [
-        r for r in runs if r.side == "old" and r.run_id == handed_run and r.dag_id == "a110_handover"
-    ]
-    assert len(old_handed) == 1 and old_handed[0].state == "failed", old_handed
     assert paused_flags(estate)["old"]["a110_handover"] is True
     engine = create_engine(estate.old.db_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
@@ -315,12 +305,7 @@ def test_cutover_from_110_and_rollback_neither_miss_nor_double_a_run(estate: Est
         ).scalars().all()  # fmt: skip
     engine.dispose()
     assert ti_states == ["failed"], ti_states  # the sleeping task was stopped, not left to finish
-    new_handover = [
-        r for r in runs if r.side == "new" and r.dag_id == "a110_handover" and r.run_type == "scheduled"
-    ]
-    assert old_handed[0].due in {r.due for r in new_handover}, (old_handed, new_handover)
-    # Not a copy of the unfinished run (a copy keeps the run's start date): a run of the new side's own.
-    assert (old_handed[0].due, old_handed[0].start_date) not in {(r.due, r.start_date) for r in new_handover}
+    assert_interval_rerun_by_new_side(runs, "a110_handover", handed_run)
     problems = check_all(estate, until)
     assert not problems, "\n".join(problems)
     new_runs = [r for r in read_runs(estate) if r.side == "new" and r.dag_id == "a110_cron_nocatchup"
