@@ -435,3 +435,18 @@ def test_unknown_dags_on_the_110_side_are_404_in_every_shape(stack110: Stack110)
         "error": "DAG 'r110_ghost' not found on the old side, which owns it"
     }
     assert s.call("GET", "/api/experimental/dags/r110_ghost/dag_runs").json() == []
+
+
+def test_status_json_reports_the_110_side_and_the_owners(stack110: Stack110) -> None:
+    s = stack110
+    s.owner("r110_etl", "new")
+    s.owner("r110_poll", "old")
+    answer = s.call("GET", "/status.json")
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["waves"][0]["name"] == "first"
+    assert "old side: cannot be reached" not in json.dumps(data)
+    rows = {dag["dag_id"]: dag for dag in data["waves"][0]["dags"]}
+    assert rows["r110_etl"]["owner"] == "new" and rows["r110_poll"]["owner"] == "old"
+    assert rows["r110_poll"]["paused_old"] is True  # read through 1.10's /dags/<id>/paused
+    assert s.call("GET", "/").status_code == 200
