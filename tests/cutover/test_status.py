@@ -87,3 +87,33 @@ def test_collect_status_from_the_journal_alone(tmp_path: Path) -> None:
     assert owners == {"a": "new", "b": "old", "c1": "old"}
     assert status.dag("b").journaled is False  # type: ignore[union-attr]
     assert status.dag("c1").problems == ["cutover step drain failed: timed out"]  # type: ignore[union-attr]
+
+
+def test_a_110_old_side_is_read_dag_by_dag_not_reported_down(tmp_path: Path) -> None:
+    """1.10's API cannot list DAGs; its waves list ids, so the status reads each DAG by id (the route
+    status page against a live 1.10: tests/integration/test_route_airflow110.py)."""
+    from airshift.cutover.airflow_rest import DagInfo
+    from airshift.errors import AirshiftError
+
+    class Old110:
+        flavour = "experimental"
+
+        def list_dags(self) -> dict[str, tuple[str, ...]]:
+            raise AirshiftError("Airflow 1.10's experimental API cannot list DAGs")
+
+        def get_dag(self, dag_id: str) -> DagInfo | None:
+            return DagInfo(dag_id=dag_id, is_paused=True) if dag_id == "a" else None
+
+        def list_runs(self, dag_id: str, limit: int = 100) -> list[object]:
+            return []
+
+    plan_path = tmp_path / "p.toml"
+    plan_path.write_text(
+        '[old]\nurl = "http://old"\n[new]\nurl = "http://new"\n[[waves]]\nname = "w1"\ndag_ids = ["a", "b"]\n'
+    )
+    plan = load_plan(plan_path)
+    with open_journal(plan.journal) as journal:
+        status = collect_status(plan, journal, old=Old110())  # type: ignore[arg-type]
+    assert status.problems == []
+    assert status.dag("a").paused_old is True  # type: ignore[union-attr]
+    assert status.dag("b").problems == ["not on the old side"]  # type: ignore[union-attr]

@@ -8,11 +8,8 @@ Debian's chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,55 +27,22 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from airshift.cutover.journal import Journal, open_journal
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
 from tests.state.airflow3_target import Target, airflow3_target
-from tests.state.airflow_envs import free_port, stop_process_group
+from tests.support.route_router import OPS_PASSWORD, PUSH_SA, TOKEN, RouterProcess, route_router, switch_owner
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "route-integration-token-0123456789"
-PUSH_SA = "push@project.iam.gserviceaccount.com"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
 @dataclass
-class Stack:
+class Stack(RouterProcess):
     old: Webserver
     new: Target
     journal: Journal
-    url: str
-    push_key: rsa.RSAPrivateKey
-    log: Path
     new_token: str
 
     def owner(self, dag_id: str, side: str) -> None:
-        """Switch ownership the way cutover does: an owner step in the journal."""
-        self.journal.record_step(
-            dag_id, "switched" if side == "new" else "returned", wave="first", owner=side
-        )  # type: ignore[arg-type]
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {TOKEN}", **kwargs.pop("headers", {})}
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=90, **kwargs)
-
-    def push(
-        self, message_id: str, attributes: dict[str, str], data: object = None, token: str | None = None
-    ) -> httpx.Response:
-        """A Pub/Sub push delivery: the envelope and an OIDC token signed for the push endpoint."""
-        message: dict[str, Any] = {
-            "messageId": message_id,
-            "publishTime": "2026-05-04T10:20:00.123Z",
-            "attributes": attributes,
-        }
-        if data is not None:
-            message["data"] = base64.b64encode(json.dumps(data).encode()).decode()
-        if token is None:
-            now = int(time.time())
-            claims = {"iss": "https://accounts.google.com", "aud": f"{self.url}/pubsub", "iat": now, "exp": now + 300,
-                      "email": PUSH_SA, "email_verified": True, "sub": "1234"}  # fmt: skip
-            token = jwt.encode(claims, self.push_key, algorithm="RS256", headers={"kid": "push-key"})
-        body = {"message": message, "subscription": "projects/p/subscriptions/airflow-triggers"}
-        return httpx.post(
-            f"{self.url}/pubsub", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=90
-        )
+        switch_owner(self.journal, dag_id, side)
 
     def runs_old(self, dag_id: str) -> dict[str, dict[str, Any]]:
         response = httpx.get(f"{self.old.base_url}/api/v1/dags/{dag_id}/dagRuns", params={"limit": 100},
@@ -122,24 +86,14 @@ def _start_both(tmp: Path) -> tuple[dict[str, Any], dict[str, AbstractContextMan
     return started, managers
 
 
-def _jwks(key: rsa.RSAPrivateKey) -> str:
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    return json.dumps({"keys": [{**public, "kid": "push-key", "alg": "RS256", "use": "sig"}]})
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    import bcrypt
-
     tmp = tmp_path_factory.mktemp("route")
     started, managers = _start_both(tmp)
     old: Webserver = started["old"]
     new: Target = started["new"]
     try:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        (tmp / "plan.toml").write_text(
-            f"""
+        plan = f"""
 [old]
 name = "airflow-2.11"
 url = "{old.base_url}"
@@ -158,52 +112,16 @@ journal = "journal.sqlite"
 [[waves]]
 name = "first"
 dag_ids = ["etl_daily", "reports_hourly"]
-""",
-            encoding="utf-8",
-        )
-        (tmp / "tokens").write_text(f"scheduler {TOKEN}\n")
-        hashed = bcrypt.hashpw(b"ops-password", bcrypt.gensalt(rounds=4)).decode()
-        (tmp / "htpasswd").write_text(f"ops:{hashed}\n")
-        push_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        (tmp / "jwks.json").write_text(_jwks(push_key))
-        log = tmp / "router.log"
-        command = [
-            sys.executable, "-m", "airshift", "route", "serve", "--plan", str(tmp / "plan.toml"), "--port", str(port),
-            "--tokens-file", str(tmp / "tokens"), "--htpasswd", str(tmp / "htpasswd"),
-            "--oidc-keys", str(tmp / "jwks.json"), "--oidc-audience", f"{url}/pubsub", "--oidc-email", PUSH_SA,
-        ]  # fmt: skip
-        with log.open("wb") as sink:
-            router = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait_router(url, router, log)
+"""
+        with route_router(tmp, plan) as router:
             login = httpx.post(f"{new.base_url}/auth/token", timeout=60,
                                json={"username": "admin", "password": new.password_file.read_text().strip()})  # fmt: skip
             with open_journal(tmp / "journal.sqlite") as journal:
-                yield Stack(old, new, journal, url, push_key, log, login.json()["access_token"])
-        finally:
-            stop_process_group(router, grace=10)
+                yield Stack(router.url, router.push_key, router.log, old, new, journal,
+                            login.json()["access_token"])  # fmt: skip
     finally:
         for manager in managers.values():
             manager.__exit__(None, None, None)
-
-
-def _wait_router(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"router exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if (
-                httpx.get(
-                    f"{url}/api/experimental/test", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=2
-                ).status_code
-                == 200
-            ):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"router not up:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _ids() -> str:
@@ -383,7 +301,7 @@ def test_bad_tokens_bodies_and_dag_ids_get_clear_errors(stack: Stack, owner: str
     assert unknown["v1"].json()["title"] == "Not Found"
     assert "ghost_dag" in unknown["v2"].json()["detail"]
     log = stack.log.read_text(errors="replace")
-    assert TOKEN not in log and "ops-password" not in log
+    assert TOKEN not in log and OPS_PASSWORD not in log
     for password_file in (stack.old.password_file, stack.new.password_file):
         assert password_file.read_text().strip() not in log
 
@@ -406,7 +324,7 @@ def test_status_page_in_chromium_shows_wave_owners_and_a_planted_problem(stack: 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
-            context = browser.new_context(http_credentials={"username": "ops", "password": "ops-password"})
+            context = browser.new_context(http_credentials={"username": "ops", "password": OPS_PASSWORD})
             page = context.new_page()
             deadline = time.monotonic() + 60
             while True:  # the router reuses a status collection for a few seconds

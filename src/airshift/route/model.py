@@ -14,8 +14,9 @@ SideName = Literal["old", "new"]
 @dataclass(frozen=True)
 class TriggerRequest:
     """What to create on the owner. `run_id` is always set (the caller's, or one made the way the
-    caller's Airflow would have made it), so a retry after an ambiguous failure can be checked by id.
-    `logical_date` is timezone-aware, or None for an Airflow 3 run without a logical date."""
+    caller's Airflow would have made it), so a retry after an ambiguous failure can be checked by id;
+    `run_id_given` says which. `logical_date` is timezone-aware, or None for an Airflow 3 run without a
+    logical date."""
 
     dag_id: str
     run_id: str
@@ -26,6 +27,9 @@ class TriggerRequest:
     run_after: datetime | None = None
     partition_key: str | None = None
     shape: Shape = "v2"
+    # False when the router made the run id from the date (`manual__<date>`): a run with that id
+    # then means another trigger took the date, not that this one is repeated.
+    run_id_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class RunInfo:
     last_scheduling_decision: datetime | None = None
     external_trigger: bool = True
     triggered_by: str | None = None
-    conf: dict[str, Any] = field(default_factory=dict)
+    # None: the owner does not say (Airflow 1.10's experimental API lists no conf).
+    conf: dict[str, Any] | None = field(default_factory=dict)
     note: str | None = None
     # The owner's own JSON, handed back unchanged when the caller speaks the owner's API.
     raw: dict[str, Any] | None = field(default=None, compare=False)

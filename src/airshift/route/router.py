@@ -59,7 +59,24 @@ class Router:
         return [side for name, side in self.sides.items() if name != owner.name]
 
     def trigger(self, request: TriggerRequest) -> Routed:
-        """Create the run on the owner, once. DuplicateRun when the id is already used on either side."""
+        """Create the run on the owner, once. DuplicateRun when the caller's run id is already used on
+        either side; a conflict when the router made the id from the date and that id is taken (another
+        trigger without a run id took the same date, e.g. two 1.10 triggers in one second)."""
+        try:
+            return self._trigger(request)
+        except DuplicateRun as duplicate:
+            if request.run_id_given:
+                raise
+            run = duplicate.run
+            when = run.logical_date or run.run_after
+            raise RouteError(
+                "conflict",
+                f"DAG {request.dag_id!r} already has a run at "
+                f"{when.isoformat() if when else 'that date'} on the {run.side} side (run {run.run_id!r}); "
+                "a trigger without a run id is named by its date, so send another execution date or a run id",
+            ) from None
+
+    def _trigger(self, request: TriggerRequest) -> Routed:
         owner = self.owner(request.dag_id)
         for other in self.others(owner):
             try:

@@ -8,6 +8,7 @@ reads the owner's JSON whole so a caller speaking the owner's API gets it back u
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -78,12 +79,22 @@ class Side:
 
     def _read_run(self, data: dict[str, Any]) -> RunInfo:
         conf = data.get("conf")
+        run_id = str(data.get("dag_run_id") or data.get("run_id"))
+        run_type = data.get("run_type")
+        if self.api == "experimental":
+            # 1.10 lists neither run type nor conf: the run id's prefix is how 1.10 itself tells a
+            # scheduled or backfill run from a triggered one; conf stays unknown (None), not empty.
+            prefix = run_id.split("__", 1)[0] if "__" in run_id else ""
+            run_type = {"scheduled": "scheduled", "backfill_": "backfill", "backfill": "backfill"}.get(
+                prefix, "manual"
+            )
+            conf = None
         return RunInfo(
             dag_id=str(data.get("dag_id")),
-            run_id=str(data.get("dag_run_id") or data.get("run_id")),
+            run_id=run_id,
             state=data.get("state"),
             side=self.name,
-            run_type=data.get("run_type"),
+            run_type=run_type,
             logical_date=read_optional(data.get("logical_date") or data.get("execution_date")),
             queued_at=read_optional(data.get("queued_at")),
             start_date=read_optional(data.get("start_date")),
@@ -92,9 +103,9 @@ class Side:
             data_interval_end=read_optional(data.get("data_interval_end")),
             run_after=read_optional(data.get("run_after")),
             last_scheduling_decision=read_optional(data.get("last_scheduling_decision")),
-            external_trigger=bool(data.get("external_trigger", data.get("run_type") == "manual")),
+            external_trigger=bool(data.get("external_trigger", run_type == "manual")),
             triggered_by=data.get("triggered_by"),
-            conf=conf if isinstance(conf, dict) else {},
+            conf=conf if isinstance(conf, dict) else (None if self.api == "experimental" else {}),
             note=data.get("note"),
             raw=data if self.api in ("v1", "v2") else None,
             raw_api=self.api,
@@ -180,14 +191,18 @@ class Side:
 
     # -- triggering ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def execution_date(request: TriggerRequest, now: datetime) -> datetime:
+        """The execution date a 1.10 side gets: 1.10 has no run without one."""
+        return request.logical_date or request.run_after or now
+
     def trigger_body(self, request: TriggerRequest, now: datetime) -> dict[str, Any]:
         """The body this side's API takes for the normalized request."""
         if self.api == "experimental":
-            when = request.logical_date or request.run_after or now
             return {
                 "run_id": request.run_id,
                 "conf": request.conf,
-                "execution_date": when.isoformat(),
+                "execution_date": self.execution_date(request, now).isoformat(),
                 "replace_microseconds": "false",  # the router already applied the caller's choice
             }
         if request.partition_key is not None and self.api != "v2":
@@ -221,6 +236,8 @@ class Side:
             response = self.client.request("POST", path, what, ok_missing=True, json=body)
         except AirshiftError as error:
             status = _status(error)
+            if self.api == "experimental" and status in (400, 500):
+                raise self._refused_110(request, self.execution_date(request, now), error) from None
             if status in (0, 400, 409, 500, 502, 503, 504):
                 existing = self._lookup_after_failure(request)
                 if existing is not None:
@@ -249,8 +266,38 @@ class Side:
                     "owner_error",
                     f"the {self.name} Airflow accepted the trigger but lists no run {request.run_id!r}",
                 )
-            return run
+            # 1.10 lists no conf; this run was just made with exactly the conf sent.
+            return dataclasses.replace(run, conf=dict(request.conf), external_trigger=True)
         return self._read_run(response.json())
+
+    def _refused_110(self, request: TriggerRequest, when: datetime, error: Exception) -> Exception:
+        """What a 400 or 500 from a 1.10 side means. 1.10 answers a used run id with 400, and a taken
+        execution date (its runs are unique by DAG and execution date) with a 500 from the database's
+        unique constraint: also when two triggers race for one id. Either way this request made no
+        run: a run with its id is a duplicate, a run at its date a conflict."""
+        status = _status(error)
+        try:
+            existing = self.get_run(request.dag_id, request.run_id)
+            taken = None if existing is not None else self.run_at(request.dag_id, when)
+        except RouteError:
+            existing = taken = None
+        if existing is not None:
+            return DuplicateRun(existing)
+        if taken is not None:
+            return RouteError(
+                "conflict",
+                f"DAG {request.dag_id!r} already has a run at {when.isoformat()} on the {self.name} side "
+                f"(run {taken.run_id!r}); Airflow 1.10 allows one run per execution date",
+            )
+        if status == 400:
+            return RouteError(
+                "bad_request", f"the {self.name} Airflow refused the trigger: {_reason(error, self.client)}"
+            )
+        return RouteError(
+            "owner_error",
+            f"the {self.name} Airflow (1.10) failed triggering DAG {request.dag_id!r} (HTTP 500); 1.10 does "
+            "so for an execution date before the start_date in the DAG's default_args",
+        )
 
     def _lookup_after_failure(self, request: TriggerRequest) -> RunInfo | None:
         try:

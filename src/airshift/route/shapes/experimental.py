@@ -62,6 +62,7 @@ def parse_trigger(dag_id: str, raw: bytes, *, now: datetime, naive_zone: tzinfo)
         logical_date=when,
         conf=conf,
         shape="experimental",
+        run_id_given=bool(run_id),
     )
 
 

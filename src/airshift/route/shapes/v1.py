@@ -88,6 +88,7 @@ def parse_trigger(dag_id: str, raw: bytes, *, now: datetime) -> TriggerRequest:
         note=note,
         data_interval=(start, end) if start is not None and end is not None else None,
         shape="v1",
+        run_id_given=bool(run_id),
     )
 
 

@@ -95,6 +95,7 @@ def parse_trigger(dag_id: str, raw: bytes, *, now: datetime) -> TriggerRequest:
         run_after=parsed.run_after,
         partition_key=parsed.partition_key,
         shape="v2",
+        run_id_given=bool(parsed.dag_run_id),
     )
 
 
