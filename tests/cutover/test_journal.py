@@ -130,3 +130,29 @@ def test_reading_commands_leave_no_journal_file_behind(tmp_path: Path) -> None:
             and "not created yet" in journal.location
         )
     assert not path.exists()
+
+
+def test_processes_that_open_a_new_journal_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
+    """`cutover run` creates the journal while `cutover status`, the router or a second command opens it:
+    whoever loses the race to write the schema version reads the winner's instead of failing."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        path = tmp_path / f"race-{attempt}.sqlite"
+        with context.Pool(6) as pool:
+            outcomes = pool.map(_open_and_count, [str(path)] * 6)
+        assert outcomes == [0] * 6, outcomes
+
+
+def _open_and_count(path: str) -> object:
+    import time
+
+    from airshift.errors import AirshiftError as Error
+
+    time.sleep(max(0.0, 1.0 - (time.time() % 1.0)))  # start together, at the next whole second
+    try:
+        with open_journal(path) as journal:
+            return len(journal.steps())
+    except Error as error:
+        return str(error)

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,22 +120,37 @@ class Journal:
         self.location = location
         self._secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
         self._lock = threading.Lock()
-        try:
-            _metadata.create_all(engine)
-            with engine.begin() as connection:
-                version = connection.execute(
-                    select(meta_table.c.value).where(meta_table.c.name == "schema_version")
-                ).scalar()
-                if version is None:
-                    connection.execute(
-                        insert(meta_table).values(name="schema_version", value=str(SCHEMA_VERSION))
-                    )
-                elif version != str(SCHEMA_VERSION):
+        self._create_or_check_schema()
+
+    def _create_or_check_schema(self) -> None:
+        """Create the tables and the schema version, or check the version of an existing journal.
+        Processes that open a new journal at the same moment (`cutover run` creating it while `status`
+        or the router reads it) race to create the tables and write the version: the loser sees "already
+        exists" or a unique-key failure, and on its next attempt finds the winner's journal."""
+        for attempt in range(5):
+            try:
+                _metadata.create_all(self.engine)
+                with self.engine.begin() as connection:
+                    version = connection.execute(
+                        select(meta_table.c.value).where(meta_table.c.name == "schema_version")
+                    ).scalar()
+                    if version is None:
+                        connection.execute(
+                            insert(meta_table).values(name="schema_version", value=str(SCHEMA_VERSION))
+                        )
+                        return
+            except SQLAlchemyError as error:
+                if attempt == 4:
                     raise AirshiftError(
-                        f"journal {location} has schema version {version}; this airshift writes {SCHEMA_VERSION}"
-                    )
-        except SQLAlchemyError as error:
-            raise AirshiftError(f"journal {location} cannot be used: {_first_line(error)}") from None
+                        f"journal {self.location} cannot be used: {_first_line(error)}"
+                    ) from None
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            if version != str(SCHEMA_VERSION):
+                raise AirshiftError(
+                    f"journal {self.location} has schema version {version}; this airshift writes {SCHEMA_VERSION}"
+                )
+            return
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets = sorted(
