@@ -31,7 +31,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, text
 from airshift.cutover.journal import Step, open_journal
 from tests.state.airflow2_webserver import Webserver, airflow2_webserver
 from tests.state.airflow3_target import Target
-from tests.state.airflow_envs import AirflowEnv, stop_process_group
+from tests.state.airflow_envs import AirflowEnv, airflow_process
 
 pytestmark = pytest.mark.integration
 
@@ -123,18 +123,8 @@ def dag_file(version: int, start: dt.datetime, specs: list[Spec] | None = None) 
     )
 
 
-@contextmanager
-def background(env: AirflowEnv, *command: str) -> Iterator[subprocess.Popen[bytes]]:
-    log = env.home / f"{command[0]}.log"
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [str(env.runtime.bin_dir / "airflow"), *command],
-            env=env.env(), cwd=env.home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        yield process
-    finally:
-        stop_process_group(process)
+def background(env: AirflowEnv, *command: str) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return airflow_process(env, list(command))
 
 
 @dataclass

@@ -27,7 +27,7 @@ import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,12 @@ from typer.testing import CliRunner
 
 from airshift.cli import app
 from airshift.verify.runtimes import ensure_runtime
-from tests.state.airflow_envs import AirflowEnv, make_env, postgres_database, stop_process_group
+from tests.state.airflow_envs import (
+    AirflowEnv,
+    airflow_process,
+    make_env,
+    postgres_database,
+)
 from tests.state.source_fixtures import new_key
 
 pytestmark = pytest.mark.integration
@@ -200,18 +205,8 @@ def source_env(version: int, start: dt.datetime) -> Iterator[AirflowEnv]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@contextmanager
-def background(env: AirflowEnv, *command: str) -> Iterator[subprocess.Popen[bytes]]:
-    log = env.home / f"{command[0]}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(env.runtime.bin_dir / "airflow"), *command],
-            env=env.env(), cwd=env.home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        yield process
-    finally:
-        stop_process_group(process)
+def background(env: AirflowEnv, *command: str) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return airflow_process(env, list(command))
 
 
 READ_TARGET = textwrap.dedent(

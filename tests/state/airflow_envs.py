@@ -183,22 +183,29 @@ def stop_process_group(process: subprocess.Popen[bytes], grace: float = 30) -> N
 
 
 @contextmanager
-def airflow_server(
-    env: AirflowEnv, args: list[str], health_url: str, name: str, timeout: float, grace: float = 30
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `airflow ARGS` (a webserver or api-server) in its own process group with its output in
-    `<home>/<command>.log`, wait until `health_url` answers, and stop the whole group on exit."""
+def airflow_process(env: AirflowEnv, args: list[str], grace: float = 30) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `airflow ARGS` in its own process group with its output appended to `<home>/<command>.log`;
+    stop the whole group (Airflow forks workers) on exit."""
     log = env.home / f"{args[0]}.log"
-    with log.open("wb") as sink:
+    with log.open("ab") as sink:
         process = subprocess.Popen(
             [str(env.runtime.bin_dir / "airflow"), *args],
             env=env.env(), cwd=env.home, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        wait_healthy(health_url, process, log, name, timeout)
         yield process
     finally:
         stop_process_group(process, grace=grace)
+
+
+@contextmanager
+def airflow_server(
+    env: AirflowEnv, args: list[str], health_url: str, name: str, timeout: float, grace: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`airflow_process` for a webserver or api-server: waits until `health_url` answers."""
+    with airflow_process(env, args, grace=grace) as process:
+        wait_healthy(health_url, process, env.home / f"{args[0]}.log", name, timeout)
+        yield process
 
 
 def make_env(runtime: Runtime, home: Path, db_url: str, fernet_keys: list[str]) -> AirflowEnv:
