@@ -202,7 +202,7 @@ def test_cache_hit_gives_the_same_report(project: Path) -> None:
     first = json.loads(cli("scan", "dags", "--format", "json", cwd=project).stdout)
     second = json.loads(cli("scan", "dags", "--format", "json", cwd=project).stdout)
     assert first["files"] == second["files"]
-    assert any((project / ".cache").rglob("*.json"))
+    assert any((project / ".cache").rglob("*.jsonl"))
     no_cache = json.loads(cli("scan", "dags", "--format", "json", "--no-cache", cwd=project).stdout)
     assert no_cache["files"] == first["files"]
 

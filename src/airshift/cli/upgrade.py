@@ -382,13 +382,13 @@ def _run_with_progress(found: object, options: RunOptions, fmt: Format) -> RunRe
 
     assert isinstance(found, Discovery)
     total = len(found.python)
-    if total < PROGRESS_FROM:  # no bar, so no rich: a pre-commit run scans a few files
-        return run(found, options, commit=False)
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        return run(found, options, commit=False)  # no bar, so no rich: a pre-commit run, a log, a pipe
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     err = Console(stderr=True, soft_wrap=True)
-    if not err.is_terminal:
+    if not err.is_terminal:  # FORCE_COLOR / TERM make rich see it otherwise
         return run(found, options, commit=False)
     with Progress(
         TextColumn("[bold]airshift[/]"),

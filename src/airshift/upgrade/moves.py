@@ -177,6 +177,9 @@ def with_floor(requirement: Requirement, target: Version) -> Requirement:
     return requirement
 
 
+@functools.lru_cache(
+    maxsize=4096
+)  # a large estate's requirements compare the same few versions over and over
 def newer(a: str, b: str) -> bool:
     """True when version `a` is after version `b` (PEP 440 order)."""
     from packaging.version import InvalidVersion

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from airshift.upgrade.discovery import Discovery, Root
 from airshift.upgrade.names import ImportTable
-from airshift.upgrade.source import UnreadableSource, read_source
+from airshift.upgrade.source import UnreadableSource, decode_source, read_source
 from airshift.upgrade.walk import walk
 
 
@@ -39,9 +39,10 @@ def module_name(root: Root, path: Path) -> str:
     return ".".join(parts)
 
 
-def _parse(path: Path) -> ast.Module | None:
+def _parse(path: Path, raw: bytes | None = None) -> ast.Module | None:
     try:
-        return ast.parse(read_source(path).text)
+        source = read_source(path) if raw is None else decode_source(path, raw)
+        return ast.parse(source.text)
     except (UnreadableSource, SyntaxError, ValueError, RecursionError):
         return None
 
@@ -65,9 +66,10 @@ def _factory_calls(tree: ast.Module, module: str) -> set[str]:
 
 
 def find_subdag_factories(
-    discovery: Discovery, modules: list[str] | None = None
+    discovery: Discovery, modules: list[str] | None = None, contents: dict[Path, bytes] | None = None
 ) -> tuple[SubdagFactory, ...]:
-    """`modules`: the module name of each of discovery.python, when the caller has them already."""
+    """`modules`: the module name of each of discovery.python, when the caller has them already;
+    `contents`: the bytes of those files, when the caller has read them already (else they are read)."""
     if modules is None:
         modules = [module_name(root, path) for root, path in discovery.python]
     by_module: dict[str, Path] = {}
@@ -75,20 +77,22 @@ def find_subdag_factories(
     for (_, path), module in zip(discovery.python, modules, strict=True):
         by_module[module] = path
         try:
-            # ASCII bytes decode to themselves whatever surrounds them, so this is the same test as on
-            # the decoded text, without decoding every file of the run.
-            if b"subdag" not in path.read_bytes():
-                continue
+            raw = contents[path] if contents is not None and path in contents else path.read_bytes()
         except OSError:
             continue
-        tree = _parse(path)
+        # ASCII bytes decode to themselves whatever surrounds them, so this is the same test as on the
+        # decoded text, without decoding every file of the run.
+        if b"subdag" not in raw:
+            continue
+        tree = _parse(path, raw)
         if tree is not None:
             wanted |= _factory_calls(tree, module)
     factories: list[SubdagFactory] = []
     for qualified in sorted(wanted):
         module, _, function = qualified.rpartition(".")
         factory_file = by_module.get(module)
-        tree = _parse(factory_file) if factory_file else None
+        known = contents.get(factory_file) if contents is not None and factory_file else None
+        tree = _parse(factory_file, known) if factory_file else None
         if tree is None:
             continue
         for statement in tree.body:

@@ -7,7 +7,7 @@ import difflib
 import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,26 @@ def _context_key(options: RunOptions) -> str:
     )
 
 
-def process_file(path: Path, target_path: Path | None, options: RunOptions, module: str = "") -> FileReport:
-    """Analyse one file; with options.write, plan writing the result to target_path (in place when
-    equal): `run` writes every planned file of the run together, or none.
+@dataclass
+class _Job:
+    """One source file to analyse: its bytes are read once, by the main process, for the cache key."""
 
-    A file that cannot be handled is never modified; under --out it is copied byte for byte."""
-    report, new_raw = _report_for(path, options, module)
+    path: Path
+    target: Path | None
+    module: str
+    raw: bytes
+    key: str
+
+
+def _finish(report: FileReport, new_raw: bytes | None, job: _Job, options: RunOptions) -> FileReport:
+    """Add the diff and plan the write (in place, or under --out): `run` writes every planned file of the
+    run together, or none. A file that cannot be handled is never modified; under --out it is copied byte
+    for byte."""
+    path = job.path
     if options.want_diff and new_raw is not None and report.status == "changed":
-        report.diff = _diff(path.read_bytes(), new_raw, report.path)
-    if options.write and target_path is not None:
+        report.diff = _diff(job.raw, new_raw, report.path)
+    if options.write and job.target is not None:
+        target_path = job.target
         if report.status == "changed" and new_raw is not None:
             report.planned = PlannedWrite(target_path, data=new_raw, mode=_mode_of(path))
         elif target_path != path and path.is_file():
@@ -152,27 +163,41 @@ def _mode_of(path: Path) -> int | None:
         return None
 
 
-def _report_for(path: Path, options: RunOptions, module: str) -> tuple[FileReport, bytes | None]:
-    display = _display(path)
+def _read(path: Path) -> bytes | FileReport:
+    """A source file's bytes, or the report of why it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return FileReport(
-                display, "failed", error=f"too large ({size / 1024 / 1024:.1f} MiB; limit 10 MiB)"
-            ), None
-        raw = path.read_bytes()
+                _display(path), "failed", error=f"too large ({size / 1024 / 1024:.1f} MiB; limit 10 MiB)"
+            )
+        return path.read_bytes()
     except OSError as error:
-        return FileReport(display, "failed", error=f"cannot read: {error.strerror or error}"), None
+        return FileReport(_display(path), "failed", error=f"cannot read: {error.strerror or error}")
+
+
+def _unreadable_target(
+    path: Path, target: Path | None, options: RunOptions, report: FileReport
+) -> FileReport:
+    """An unreadable file is still copied under --out when it is a file (the copy then names the error)."""
+    if options.write and target is not None and target != path and path.is_file():
+        report.planned = PlannedWrite(target, copy_from=path)
+    return report
+
+
+def _analyse_chunk(args: tuple[list[_Job], RunOptions]) -> list[FileReport]:
+    """Analyse a chunk of files (in a worker, or in the main process for small runs) and append their
+    results to the cache in one write per shard."""
+    jobs, options = args
     cache = ResultCache(options.cache_dir, _context_key(options))
-    key = cache.key(module.encode() + b"\0" + raw)
-    cached = cache.get(key)
-    if cached is not None:
-        report, new_raw = _from_cache(display, cached)
-        if still_current(report.others):  # template files it read are unchanged too
-            return report, new_raw
-    report, new_raw = _analyse(path, raw, options, module)
-    cache.put(key, _to_cache(report, new_raw))
-    return report, new_raw
+    reports: list[FileReport] = []
+    entries: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        report, new_raw = _analyse(job.path, job.raw, options, job.module)
+        entries[job.key] = _to_cache(report, new_raw)
+        reports.append(_finish(report, new_raw, job, options))
+    cache.put_many(entries)
+    return reports
 
 
 def _analyse(path: Path, raw: bytes, options: RunOptions, module: str) -> tuple[FileReport, bytes | None]:
@@ -262,23 +287,36 @@ def _to_cache(report: FileReport, new_raw: bytes | None) -> dict[str, Any]:
         "status": report.status,
         "error": report.error,
         "source_version": report.source_version,
-        "problems": [vars(p) for p in report.problems],
+        "problems": [_problem_row(p) for p in report.problems],
         "requirements": report.requirements,
         "dropped": report.dropped,
         "dag_ids": report.dag_ids,
         "new": new_raw.decode("latin-1") if new_raw is not None else None,
         "others": {
-            path: {"text": other.text, "digest": other.digest, "problems": [vars(p) for p in other.problems]}
+            path: {
+                "text": other.text,
+                "digest": other.digest,
+                "problems": [_problem_row(p) for p in other.problems if isinstance(p, Problem)],
+            }
             for path, other in report.others.items()
         },
     }
+
+
+def _problem_row(problem: Problem) -> list[Any]:
+    """A problem as a JSON array in Problem's field order: a warm scan parses tens of thousands of them,
+    and the same nine keys repeated in every one made the cache a third larger and slower to read."""
+    return [
+        problem.code, problem.message, problem.line, problem.col, problem.category, problem.fixable,
+        problem.fixed, problem.end_line, problem.requirements,
+    ]  # fmt: skip
 
 
 def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes | None]:
     report = FileReport(
         display,
         data["status"],
-        problems=[Problem(**p) for p in data["problems"]],
+        problems=[Problem(*row) for row in data["problems"]],
         error=data["error"],
         source_version=data["source_version"],
         requirements=[(r[0], r[1]) for r in data["requirements"]],
@@ -286,7 +324,7 @@ def _from_cache(display: str, data: dict[str, Any]) -> tuple[FileReport, bytes |
         dag_ids=[(dag_id, line) for dag_id, line in data.get("dag_ids", [])],
         cached=True,
         others={
-            path: OtherFile(other["text"], other["digest"], [Problem(**p) for p in other["problems"]])
+            path: OtherFile(other["text"], other["digest"], [Problem(*row) for row in other["problems"]])
             for path, other in data.get("others", {}).items()
         },
     )
@@ -299,11 +337,6 @@ def _diff(old: bytes, new: bytes, display: str) -> str:
     new_lines = new.decode("utf-8", errors="replace").splitlines(keepends=True)
     lines = difflib.unified_diff(old_lines, new_lines, f"a/{display}", f"b/{display}")
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
-
-
-def _worker(args: tuple[str, str | None, RunOptions, str]) -> FileReport:
-    path, target, options, module = args
-    return process_file(Path(path), Path(target) if target else None, options, module)
 
 
 _GC_THRESHOLD = (50_000, 20, 20)
@@ -326,24 +359,32 @@ def run(
     With options.write the files are written all together or not at all (see transaction.py); with
     commit=False they are only planned, in result.writes, for the caller to add its own and apply."""
     started = time.perf_counter()
+    previous_gc = gc.get_threshold()
+    _tune_gc()  # for the cached results read back too: tens of thousands of small objects
+    try:
+        return _run(discovery, options, progress, commit, started)
+    finally:
+        gc.set_threshold(*previous_gc)
+
+
+def _run(
+    discovery: Discovery,
+    options: RunOptions,
+    progress: Callable[[int], None] | None,
+    commit: bool,
+    started: float,
+) -> RunResult:
     modules = [module_name(root, path) for root, path in discovery.python]
-    factories = find_subdag_factories(discovery, modules)
+    reads = [_read(path) for _, path in discovery.python]  # each file is read once, here
+    contents = {
+        path: raw for (_, path), raw in zip(discovery.python, reads, strict=True) if isinstance(raw, bytes)
+    }
+    factories = find_subdag_factories(discovery, modules, contents)
     if factories:
         options = dataclasses.replace(
             options, settings=dataclasses.replace(options.settings, subdag_factories=factories)
         )
-    jobs: list[tuple[str, str | None, RunOptions, str]] = []
-    for (root, path), module in zip(discovery.python, modules, strict=True):
-        target = str(_target(root, path, options)) if options.write else None
-        jobs.append((str(path), target, options, module))
-    reports: list[FileReport] = []
-    workers = options.jobs or os.cpu_count() or 1
-    previous_gc = gc.get_threshold()
-    _tune_gc()
-    try:
-        _run_jobs(jobs, workers, reports, progress)
-    finally:
-        gc.set_threshold(*previous_gc)
+    reports = _reports(discovery, modules, reads, options, progress)
     for path, reason in discovery.problems:
         reports.append(FileReport(_display(path), "failed", error=reason))
     writes = [report.planned for report in reports if report.planned is not None]
@@ -440,24 +481,63 @@ def _other_file_reports(
     return results
 
 
-def _run_jobs(
-    jobs: list[tuple[str, str | None, RunOptions, str]],
-    workers: int,
-    reports: list[FileReport],
+def _reports(
+    discovery: Discovery,
+    modules: list[str],
+    reads: list[bytes | FileReport],
+    options: RunOptions,
     progress: Callable[[int], None] | None,
-) -> None:
+) -> list[FileReport]:
+    """One report per discovered source file, in order: cached results where the file (and every template
+    file it read) is unchanged, the rest analysed, in worker processes when there are many."""
+    cache = ResultCache(options.cache_dir, _context_key(options))
+    reports: list[FileReport | None] = []
+    jobs: list[tuple[int, _Job]] = []
+    for (root, path), module, raw in zip(discovery.python, modules, reads, strict=True):
+        target = _target(root, path, options) if options.write else None
+        if isinstance(raw, FileReport):
+            reports.append(_unreadable_target(path, target, options, raw))
+            continue
+        jobs.append((len(reports), _Job(path, target, module, raw, cache.key(module.encode() + b"\0" + raw))))
+        reports.append(None)
+    cached = cache.lookup(job.key for _, job in jobs)
+    misses: list[tuple[int, _Job]] = []
+    for index, job in jobs:
+        entry = cached.get(job.key)
+        if entry is not None:
+            report, new_raw = _from_cache(_display(job.path), entry)
+            if still_current(report.others):  # template files it read are unchanged too
+                reports[index] = _finish(report, new_raw, job, options)
+                continue
+        misses.append((index, job))
+    if progress:
+        progress(len(reports) - len(misses))
+    workers = options.jobs or os.cpu_count() or 1
+    for (index, _), report in zip(
+        misses, _analysed([job for _, job in misses], workers, options, progress), strict=True
+    ):
+        reports[index] = report
+    return [report for report in reports if report is not None]
+
+
+def _analysed(
+    jobs: list[_Job], workers: int, options: RunOptions, progress: Callable[[int], None] | None
+) -> Iterator[FileReport]:
+    """The reports of `jobs`, in order."""
     if workers > 1 and len(jobs) >= PARALLEL_FROM:
         # imported here: a pre-commit run of a few files never starts a pool
         from concurrent.futures import ProcessPoolExecutor
 
+        size = max(1, len(jobs) // (workers * 8))
+        chunks = [(jobs[i : i + size], options) for i in range(0, len(jobs), size)]
         with ProcessPoolExecutor(max_workers=workers, initializer=_tune_gc) as pool:
-            for report in pool.map(_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
-                reports.append(report)
+            for reports in pool.map(_analyse_chunk, chunks):
+                yield from reports
                 if progress:
-                    progress(1)
+                    progress(len(reports))
     else:
-        for job in jobs:
-            reports.append(_worker(job))
+        for job in jobs:  # one at a time, so the progress bar moves with each file
+            yield from _analyse_chunk(([job], options))
             if progress:
                 progress(1)
 
