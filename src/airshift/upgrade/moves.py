@@ -177,9 +177,8 @@ def with_floor(requirement: Requirement, target: Version) -> Requirement:
     return requirement
 
 
-@functools.lru_cache(
-    maxsize=4096
-)  # a large estate's requirements compare the same few versions over and over
+# A large estate's requirements compare the same few versions over and over.
+@lru_cache(maxsize=4096)
 def newer(a: str, b: str) -> bool:
     """True when version `a` is after version `b` (PEP 440 order)."""
     from packaging.version import InvalidVersion
