@@ -105,10 +105,24 @@ def _run_rules(ctx: FileContext, rules: Sequence[Rule], codes: frozenset[str]) -
     return findings
 
 
+_ACTING: dict[tuple[object, ...], tuple[list[Rule], frozenset[str]]] = {}
+
+
 def _acting(
     rules: Sequence[Rule], selection: Selection, target: Version, source: str
 ) -> tuple[list[Rule], frozenset[str]]:
-    """The rules to run on one file and the codes they may report there (the central version gate)."""
+    """The rules to run on one file and the codes they may report there (the central version gate). The
+    answer depends on nothing in the file but its source generation, so a run computes it once or twice."""
+    key = (tuple(rules), selection, target, source)
+    known = _ACTING.get(key)
+    if known is None:
+        known = _ACTING[key] = _acting_now(rules, selection, target, source)
+    return known[0], known[1]
+
+
+def _acting_now(
+    rules: Sequence[Rule], selection: Selection, target: Version, source: str
+) -> tuple[list[Rule], frozenset[str]]:
     metas = [meta for rule in rules for meta in rule.metas if selection.accepts(meta.code)]
     codes = acting_codes(metas, target, source)
     return [rule for rule in rules if any(meta.code in codes for meta in rule.metas)], codes

@@ -9,8 +9,15 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.dag_calls import is_dag_call, is_operator_call, keyword, local_operator_classes
+from airshift.upgrade.dag_calls import (
+    callee_last,
+    is_dag_call,
+    is_operator_call,
+    keyword,
+    local_operator_classes,
+)
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
+from airshift.upgrade.walk import walk_instances
 
 DYNAMIC_VALUE = RuleMeta(
     code="AS951",
@@ -43,6 +50,10 @@ DYNAMIC = frozenset(
 )  # fmt: skip
 
 
+# The last identifiers of DYNAMIC: a call whose callee ends otherwise cannot be one of them.
+_DYNAMIC_LASTS = frozenset(name.rpartition(".")[2] for name in DYNAMIC)
+
+
 class DagHygiene:
     metas: tuple[RuleMeta, ...] = (DYNAMIC_VALUE, TASK_ID_NAME)
 
@@ -50,23 +61,27 @@ class DagHygiene:
         if not ctx.imports.imports_airflow():
             return
         local_classes = local_operator_classes(ctx)
-        check_dynamic = ctx.acts(DYNAMIC_VALUE) and any(
-            word in ctx.text for word in ("now", "today", "time", "uuid", "random", "yesterday", "tomorrow")
-        )
-        for call in ctx.nodes.calls:
-            dag = is_dag_call(ctx, call)
-            task = not dag and is_operator_call(ctx, call, local_classes)
-            if not (dag or task):
-                continue
-            if check_dynamic:
-                yield from self._dynamic(ctx, call, "DAG" if dag else "task")
+        # The runtime-varying calls of the file, found first: most files have none, and then no DAG or
+        # task call's arguments need to be searched.
+        dynamic: set[int] = set()
+        if ctx.acts(DYNAMIC_VALUE):
+            dynamic = {
+                id(call)
+                for call in ctx.nodes.calls
+                if callee_last(call) in _DYNAMIC_LASTS and ctx.imports.qualified(call.func) in DYNAMIC
+            }
+        if dynamic:
+            for call in ctx.nodes.calls:
+                dag = is_dag_call(ctx, call)
+                if dag or is_operator_call(ctx, call, local_classes):
+                    yield from self._dynamic(ctx, call, "DAG" if dag else "task", dynamic)
         for assign in ctx.nodes.assigns:
             yield from self._name(ctx, assign, local_classes)
 
-    def _dynamic(self, ctx: FileContext, call: ast.Call, what: str) -> Iterator[Finding]:
+    def _dynamic(self, ctx: FileContext, call: ast.Call, what: str, dynamic: set[int]) -> Iterator[Finding]:
         for item in [*call.args, *(k.value for k in call.keywords)]:
-            for node in ast.walk(item):
-                if isinstance(node, ast.Call) and ctx.imports.qualified(node.func) in DYNAMIC:
+            for node in walk_instances(item, ast.Call):
+                if id(node) in dynamic:
                     yield ctx.finding(
                         DYNAMIC_VALUE, node,
                         f"`{ctx.segment(node)}` in {what} arguments changes on every parse: Airflow 3 stores a "
