@@ -217,3 +217,31 @@ def test_a_successful_run_keeps_modes_and_leaves_no_backups(tmp_path: Path) -> N
     )
     assert target.read_bytes() == b"new\n" and target.stat().st_mode & 0o777 == 0o750
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["n", "new.py", "script.py"]
+
+
+def test_a_failure_among_many_files_staged_in_parallel_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Past a few files, staging runs on several threads; one failing fsync still undoes every write."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    originals = {dags / f"dag_{n}.py": f"old {n}\n".encode() for n in range(60)}
+    for path, data in originals.items():
+        path.write_bytes(data)
+    writes = [PlannedWrite(path, b"new\n") for path in originals]
+    writes += [PlannedWrite(tmp_path / "out" / f"new_{n}.py", b"x\n") for n in range(20)]
+    real_fsync = os.fsync
+    calls: list[int] = []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 37:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transaction.os, "fsync", fsync)
+        with pytest.raises(WriteFailed, match="nothing was changed"):
+            transaction.apply(writes)
+    assert len(calls) >= 37
+    assert {path: path.read_bytes() for path in originals} == originals
+    assert sorted(p.name for p in dags.iterdir()) == sorted(p.name for p in originals)
+    assert not (tmp_path / "out").exists()

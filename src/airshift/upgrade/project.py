@@ -10,6 +10,7 @@ each file's analysis (and its cache key) knows about the factories.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,27 @@ def module_name(root: Root, path: Path) -> str:
     if parts and parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def module_names(files: list[tuple[Root, Path]]) -> list[str]:
+    """`module_name` of each file, asking the file system once per root rather than once per file (a warm
+    scan of a large estate spent a tenth of its time on those calls)."""
+    bases: dict[int, tuple[Root, str]] = {}
+    names: list[str] = []
+    for root, path in files:
+        known = bases.get(id(root))
+        if known is None or known[0] is not root:
+            base = root.path if root.path.is_dir() else root.path.parent
+            known = bases[id(root)] = (root, str(base).rstrip(os.sep) + os.sep)
+        text = str(path)
+        if not text.startswith(known[1]) or not text.endswith(".py"):
+            names.append(module_name(root, path))  # not the usual shape: the general way
+            continue
+        parts = text[len(known[1]) : -len(".py")].split(os.sep)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
 
 
 def _parse(path: Path, raw: bytes | None = None) -> ast.Module | None:
@@ -71,7 +93,7 @@ def find_subdag_factories(
     """`modules`: the module name of each of discovery.python, when the caller has them already;
     `contents`: the bytes of those files, when the caller has read them already (else they are read)."""
     if modules is None:
-        modules = [module_name(root, path) for root, path in discovery.python]
+        modules = module_names(discovery.python)
     by_module: dict[str, Path] = {}
     wanted: set[str] = set()
     for (_, path), module in zip(discovery.python, modules, strict=True):

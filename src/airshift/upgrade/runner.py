@@ -19,7 +19,7 @@ from airshift.upgrade.engine import SyntaxProblem, analyse
 from airshift.upgrade.model import Category, Finding, Requirement
 from airshift.upgrade.moves import load_table, newer, table_fingerprint, with_floor
 from airshift.upgrade.other_files import OtherFile, digest_of, still_current, target_for
-from airshift.upgrade.project import find_subdag_factories, module_name
+from airshift.upgrade.project import find_subdag_factories, module_names
 from airshift.upgrade.registry import Selection
 from airshift.upgrade.rules.duplicate_ids import DUPLICATE_DAG_ID
 from airshift.upgrade.source import UnreadableSource, decode_source
@@ -374,7 +374,7 @@ def _run(
     commit: bool,
     started: float,
 ) -> RunResult:
-    modules = [module_name(root, path) for root, path in discovery.python]
+    modules = module_names(discovery.python)
     reads = [_read(path) for _, path in discovery.python]  # each file is read once, here
     contents = {
         path: raw for (_, path), raw in zip(discovery.python, reads, strict=True) if isinstance(raw, bytes)

@@ -85,11 +85,24 @@ def check(writes: list[PlannedWrite]) -> list[str]:
     return problems
 
 
+class _StagingFailed(Exception):
+    """Staging one write failed: which target, and the file system's error."""
+
+    def __init__(self, target: Path, error: OSError) -> None:
+        super().__init__(str(target))
+        self.target = target
+        self.error = error
+
+
+STAGING_THREADS = 8  # fsync waits on the disk with the GIL released: several at once share the wait
+
+
 class _Run:
     def __init__(self) -> None:
         self.created_folders: list[Path] = []
         self.staged: list[tuple[PlannedWrite, Path]] = []
         self.swapped: list[tuple[Path, Path | None]] = []  # (target, backup of its original or None)
+        self.default_mode = _default_mode()  # read once: reading the umask means setting it
 
     def make_folder(self, folder: Path) -> None:
         missing = []
@@ -100,8 +113,35 @@ class _Run:
             path.mkdir()
             self.created_folders.append(path)
 
+    def stage_all(self, writes: list[PlannedWrite]) -> None:
+        """Stage every write: folders made first, in order, then the files by several threads, since
+        each fsync waits for the disk (5,000 files one after the other took 2 s, most of it waiting).
+        Raises the first failure once every started write has finished, so that `roll_back` sees them."""
+        for write in writes:
+            try:
+                self.make_folder(write.target.parent)
+            except OSError as error:
+                raise _StagingFailed(write.target, error) from None
+        if len(writes) < 2 * STAGING_THREADS:
+            for write in writes:
+                self._stage_one(write)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(STAGING_THREADS) as pool:
+            futures = [pool.submit(self._stage_one, write) for write in writes]
+        for future in futures:  # in the order of the writes: the first failing one is named
+            future.result()
+
+    def _stage_one(self, write: PlannedWrite) -> None:
+        try:
+            self.stage(write)
+        except OSError as error:
+            raise _StagingFailed(write.target, error) from None
+
     def stage(self, write: PlannedWrite) -> None:
-        self.make_folder(write.target.parent)
+        """Write one staged file (its folder exists). May run in several threads at once: `staged` is
+        only appended to."""
         handle, name = tempfile.mkstemp(
             prefix=f".{write.target.name}.", suffix=_STAGED, dir=write.target.parent
         )
@@ -120,7 +160,7 @@ class _Run:
         try:
             mode = write.target.stat().st_mode & 0o7777
         except FileNotFoundError:
-            mode = write.mode if write.mode is not None else _default_mode()
+            mode = write.mode if write.mode is not None else self.default_mode
         os.chmod(temp, mode)
 
     def swap(self, write: PlannedWrite, temp: Path) -> None:
@@ -188,14 +228,13 @@ def apply(writes: list[PlannedWrite]) -> int:
             f"cannot write {len(problems)} file(s); nothing was changed:\n  " + "\n  ".join(problems)
         )
     run = _Run()
-    staging: Path | None = None
     try:
-        for write in writes:
-            staging = write.target
-            run.stage(write)
-    except OSError as error:
+        run.stage_all(writes)
+    except _StagingFailed as failed:
         run.roll_back()
-        raise WriteFailed(f"{staging}: cannot write: {_reason(error)}; nothing was changed") from None
+        raise WriteFailed(
+            f"{failed.target}: cannot write: {_reason(failed.error)}; nothing was changed"
+        ) from None
     except BaseException:
         run.roll_back()
         raise
