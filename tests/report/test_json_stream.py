@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airshift.report import json_stream, sarif, upgrade_json
 from airshift.upgrade.registry import all_metas
@@ -54,3 +56,26 @@ def test_sarif_document() -> None:
     results = document["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["AS101"]  # fixed findings are not reported
     assert document["runs"][0]["invocations"][0]["executionSuccessful"] is False
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_fast_indenting_encoder_gives_json_dumps_bytes(value: object) -> None:
+    assert json_stream.indented(value) == json.dumps(value, indent=2)
+    assert json_stream.indented(value, "\n    ") == json.dumps(value, indent=2).replace("\n", "\n    ")
+
+
+def test_values_the_reports_do_not_hold_go_to_json_dumps() -> None:
+    for value in [{1: "a", None: 2}, {"k": (1, 2)}, float("inf"), [float("nan")], {"a": {"b": {}}}]:
+        assert json_stream.indented(value) == json.dumps(value, indent=2)
