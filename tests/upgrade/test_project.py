@@ -1,4 +1,4 @@
-"""module_names: the fast path gives what module_name gives, for every shape of root and file."""
+"""project: module names (the fast path gives what module_name gives, for every shape of root and file)."""
 
 from __future__ import annotations
 
