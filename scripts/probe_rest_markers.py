@@ -115,6 +115,12 @@ def probe(api: Api, watch_seconds: float) -> None:
     )
     emit(dag_id="probe_catchup", event="runs", runs=[(r["dag_run_id"], r["run_type"], r["state"], r["start_date"])
                                                      for r in runs.get("dag_runs", [])])  # fmt: skip
+    time.sleep(15)  # does a queued backfill run of a paused DAG stay queued?
+    status, runs = api.call(
+        "GET", "/dags/probe_catchup/dagRuns", params={"logical_date_gte": tick, "logical_date_lte": tick}
+    )
+    emit(dag_id="probe_catchup", event="runs after 15 s",
+         runs=[(r["dag_run_id"], r["run_type"], r["state"], r["start_date"]) for r in runs.get("dag_runs", [])])  # fmt: skip
     for run in runs.get("dag_runs", []):
         status, patched = api.call(
             "PATCH", f"/dags/probe_catchup/dagRuns/{run['dag_run_id']}", json={"state": "success"}
