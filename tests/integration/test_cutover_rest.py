@@ -203,7 +203,10 @@ def test_rest_only_new_side_neither_misses_nor_doubles_a_run(estate: Estate) -> 
         tis = new_api(estate, "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()[
             "task_instances"
         ]
-        assert tis and all(ti["state"] == "success" and ti["start_date"] is None for ti in tis), tis
+        # finished from outside (3.3.2 reports an EmptyOperator's as skipped): no worker took them
+        ran = [ti for ti in tis if ti["state"] not in ("success", "skipped") or ti["hostname"] or ti["pid"]
+               or ti["try_number"]]  # fmt: skip
+        assert tis and not ran, json.dumps(tis)
 
     # The new side schedules: wait for its first scheduled run of each switched DAG to finish.
     def new_side_ran() -> bool:
