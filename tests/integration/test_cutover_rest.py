@@ -32,7 +32,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from airshift.cutover.airflow_rest import connect_side
+from airshift.cutover.continuity import backfill_marker
 from airshift.cutover.journal import open_journal
+from airshift.cutover.plan import load_plan
 from tests.integration.test_cutover import (
     MINUTE,
     UTC,
@@ -207,6 +210,21 @@ def test_rest_only_new_side_neither_misses_nor_doubles_a_run(estate: Estate) -> 
         ran = [ti for ti in tis if ti["state"] not in ("success", "skipped") or ti["hostname"] or ti["pid"]
                or ti["try_number"]]  # fmt: skip
         assert tis and not ran, json.dumps(tis)
+
+    # Placing the backfill marker again (what a cutover killed before journalling `marked` does when it
+    # resumes) finds the one made and creates nothing: still one backfill, one run at that date.
+    step = marked["rest_catchup"]
+    assert step is not None
+    at = dt.datetime.fromisoformat(step.detail["marker_logical_date"])
+    with connect_side(load_plan(estate.plan), "new") as client:
+        last = client.runs_at("rest_catchup", at)[0]
+        again = backfill_marker(
+            client, "rest_catchup", last, dt.datetime.fromisoformat(step.detail["last_due"]), "new"
+        )
+        assert again.run_id == marker_ids["rest_catchup"]
+        assert [r.run_id for r in client.runs_at("rest_catchup", at)] == [again.run_id]
+    backfills = new_api(estate, "GET", "/backfills", params={"dag_id": "rest_catchup"}).json()
+    assert backfills["total_entries"] == 1, backfills
 
     # The new side schedules: wait for its first scheduled run of each switched DAG to finish.
     def new_side_ran() -> bool:
