@@ -16,7 +16,9 @@ What must hold (the test reads both metadata databases itself; airshift never se
 first scheduled run on the new side is the interval right after the old side's last (catchup), or a
 later one only when ticks fell due while neither side could schedule it (catchup=False: Airflow runs the
 latest); over both sides no interval ran twice and none was missed (the checks of test_cutover.py, the
-marker runs excluded: they mark an interval, they do not run it).
+marker runs excluded: they mark an interval, they do not run it); the markers' task instances never
+reached a worker; placing a backfill marker again reuses the first; a rollback into 2.11 (no copy
+possible) is refused before anything is paused.
 """
 
 from __future__ import annotations
@@ -256,7 +258,21 @@ def test_rest_only_new_side_neither_misses_nor_doubles_a_run(estate: Estate) -> 
     wait_for(lambda: finished(read_runs(estate), "old", DOP, after=dop_returned.at), 120,
              "the old side running the DAG given back")  # fmt: skip
 
-    output_all = output + plan.stdout
+    # A rollback into the 2.11 old side cannot continue the schedule without the new side's database:
+    # refused before anything is paused, and the DAG stays on the new side, active.
+    rollback = estate.airshift("cutover", "rollback", "--dag", "rest_catchup", timeout=300)
+    assert rollback.returncode == 1, rollback.stdout + rollback.stderr
+    assert "the old side is Airflow 2 and the new side's metadata database is not in the plan" in " ".join(
+        rollback.stdout.split()
+    ), rollback.stdout
+    with open_journal(estate.journal) as journal:
+        assert journal.owner_of("rest_catchup") == "new"
+        assert not [
+            s for s in journal.steps("rest_catchup") if s.action == "rollback" and s.step == "paused_from"
+        ]
+    assert new_api(estate, "GET", "/dags/rest_catchup").json()["is_paused"] is False
+
+    output_all = output + plan.stdout + rollback.stdout
     for secret in estate.secrets:
         assert secret not in output_all
     print(f"test_cutover_rest: {time.monotonic() - began:.0f} s after the fixtures")
