@@ -258,6 +258,10 @@ def test_rest_only_new_side_neither_misses_nor_doubles_a_run(estate: Estate) -> 
     wait_for(lambda: finished(read_runs(estate), "old", DOP, after=dop_returned.at), 120,
              "the old side running the DAG given back")  # fmt: skip
 
+    # The scheduler closed the marker's backfill (a later switch of the DAG may need a new one).
+    closed = new_api(estate, "GET", "/backfills", params={"dag_id": "rest_catchup"}).json()["backfills"]
+    assert [b["completed_at"] is not None for b in closed] == [True], closed
+
     # A rollback into the 2.11 old side cannot continue the schedule without the new side's database:
     # refused before anything is paused, and the DAG stays on the new side, active.
     rollback = estate.airshift("cutover", "rollback", "--dag", "rest_catchup", timeout=300)

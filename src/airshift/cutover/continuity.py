@@ -193,9 +193,21 @@ class Marker:
 
 def _finish(client: AirflowClient, run: RunInfo) -> None:
     """Mark a marker run success. Only a queued run (one that never started: the DAG is paused there) is
-    changed; a run that exists and ran, or is running, is left as it is."""
-    if run.state == "queued":
+    changed; a run that exists and ran, or is running, is left as it is. A queued marker that cannot be
+    marked is deleted: left queued, it would run the interval once the DAG is unpaused there."""
+    if run.state != "queued":
+        return
+    try:
         client.set_run_state(run.dag_id, run.run_id, "success")
+    except AirflowApiError as error:
+        try:
+            client.delete_run(run.dag_id, run.run_id)
+            fate = "deleted it"
+        except AirflowApiError:
+            fate = f"could not delete it either: delete run {run.run_id!r} before unpausing the DAG there"
+        raise MarkerFailed(
+            f"marking run {run.run_id!r} of DAG {run.dag_id!r} success failed ({error}); {fate}"
+        ) from None
 
 
 def _trigger_semantics(info: DagInfo) -> bool:
