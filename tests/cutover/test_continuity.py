@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from airshift.cutover.airflow_rest import DagInfo
 from airshift.cutover.checks import DagCheck, steps_for
-from airshift.cutover.continuity import Choice, SideKind, choose
+from airshift.cutover.continuity import Choice, Marker, SideKind, _trigger_semantics, choose
 
 AF110_DB = SideKind("experimental", True)
 AF110 = SideKind("experimental", False)
@@ -100,3 +103,18 @@ def test_plan_steps_name_the_method() -> None:
         check = DagCheck("billing", continuity=method)
         assert any(words in step for step in steps_for(check)), (method, steps_for(check))
         assert check.as_dict()["continuity"] == method
+
+
+def test_marker_dating_follows_the_joining_side() -> None:
+    """A backfill marker is dated as the joining side dates runs: at the tick (trigger timetables, Airflow
+    3's default: next logical date = next run_after) or at the interval start (data-interval ones)."""
+    tick = dt.datetime(2026, 12, 4, 13, 40, tzinfo=dt.timezone.utc)
+    trigger = DagInfo("d", True, next_logical_date=tick, next_run_after=tick)
+    interval = DagInfo("d", True, next_logical_date=tick - dt.timedelta(days=1), next_run_after=tick)
+    assert _trigger_semantics(trigger) and not _trigger_semantics(interval)
+    assert _trigger_semantics(DagInfo("d", True))  # no next run known: the tick, checked after creation
+    marker = Marker("backfill-marker", "backfill__x", tick, tick, "m")
+    assert marker.detail() == {
+        "method": "backfill-marker", "marker_run_id": "backfill__x",
+        "marker_logical_date": tick.isoformat(), "last_due": tick.isoformat(),
+    }  # fmt: skip
