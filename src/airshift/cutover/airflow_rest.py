@@ -61,6 +61,17 @@ class DagInfo:
     is_active: bool = True
     schedule: str | None = None
     tags: tuple[str, ...] = ()
+    # When the server's dag-processor last parsed the DAG's file (2.x/3.x; None where not said).
+    last_parsed: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class DagDetails:
+    """What `GET /dags/{id}/details` adds: whether the DAG catches up, and its schedule."""
+
+    dag_id: str
+    catchup: bool | None
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +243,25 @@ class AirflowClient(abc.ABC):
     def active_runs(self, dag_id: str) -> list[RunInfo]:
         return self.list_runs(dag_id, ACTIVE_STATES)
 
+    def dag_details(self, dag_id: str) -> DagDetails | None:
+        """catchup and schedule of a DAG; None for a DAG the server does not know."""
+        raise AirflowApiError(f"{self.name}: this API cannot tell whether DAG {dag_id!r} catches up")
+
+    def create_backfill(self, dag_id: str, from_date: dt.datetime, to_date: dt.datetime) -> int:
+        """Ask for a backfill of the runs whose logical dates lie in [from_date, to_date] (runs that
+        exist already are left alone); returns the backfill's id. Airflow 3 only."""
+        raise AirflowApiError(
+            f"{self.name}: only Airflow 3's REST API can create a backfill (DAG {dag_id!r})"
+        )
+
+    def delete_run(self, dag_id: str, run_id: str) -> None:
+        raise AirflowApiError(f"{self.name}: this API cannot delete a run (run {run_id!r} of {dag_id!r})")
+
+    def runs_at(self, dag_id: str, logical_date: dt.datetime) -> list[RunInfo]:
+        """The runs of a DAG at exactly one logical date (any type and state)."""
+        wanted = _aware(logical_date)
+        return [run for run in self.list_runs(dag_id, limit=PAGE) if run.logical_date == wanted]
+
 
 class StableApiClient(AirflowClient):
     """What `/api/v1` (2.x) and `/api/v2` (3.x) share; the differences are field names."""
@@ -315,6 +345,40 @@ class StableApiClient(AirflowClient):
                         json={"state": state}) is None:  # fmt: skip
             raise AirflowApiError(f"{what}: no such run (HTTP 404)", 404)
 
+    date_param = "logical_date"
+
+    def runs_at(self, dag_id: str, logical_date: dt.datetime) -> list[RunInfo]:
+        moment = _aware(logical_date).isoformat()
+        data = self.json(
+            "GET",
+            f"/dags/{_quote(dag_id)}/dagRuns",
+            f"listing runs of DAG {dag_id!r} at {moment} on {self.name}",
+            ok_missing=True,
+            params={f"{self.date_param}_gte": moment, f"{self.date_param}_lte": moment, "limit": PAGE},
+        )
+        if data is None:
+            return []
+        return [self._run(item) for item in data.get("dag_runs") or []]
+
+    def dag_details(self, dag_id: str) -> DagDetails | None:
+        data = self.json(
+            "GET", f"/dags/{_quote(dag_id)}/details", f"reading the details of DAG {dag_id!r} on {self.name}",
+            ok_missing=True,
+        )  # fmt: skip
+        if data is None:
+            return None
+        catchup = data.get("catchup")
+        schedule = data.get("timetable_summary") if "timetable_summary" in data else None
+        if schedule is None and "schedule_interval" in data:
+            schedule = _schedule_text(data.get("schedule_interval"))
+        return DagDetails(dag_id, catchup if isinstance(catchup, bool) else None, schedule)
+
+    def delete_run(self, dag_id: str, run_id: str) -> None:
+        self.request(
+            "DELETE", f"/dags/{_quote(dag_id)}/dagRuns/{_quote(run_id)}",
+            f"deleting run {run_id!r} of DAG {dag_id!r} on {self.name}", ok_missing=True,
+        )  # fmt: skip
+
     def _trigger_body(
         self, run_id: str | None, logical_date: dt.datetime | None, conf: dict[str, Any] | None
     ) -> dict[str, Any]:
@@ -349,6 +413,7 @@ class ApiV1Client(StableApiClient):
     flavour: Flavour = "v1"
     prefix = "/api/v1"
     order_field = "execution_date"
+    date_param = "execution_date"
 
     def get_dag(self, dag_id: str) -> DagInfo | None:
         data = self.json(
@@ -369,6 +434,7 @@ class ApiV1Client(StableApiClient):
             is_active=data.get("is_active") is not False,
             schedule=schedule,
             tags=tuple(str(t.get("name")) for t in data.get("tags") or [] if isinstance(t, dict)),
+            last_parsed=parse_time(data.get("last_parsed_time")),
         )
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
@@ -415,6 +481,7 @@ class ApiV2Client(StableApiClient):
             is_active=not data.get("is_stale", False),
             schedule=data.get("timetable_summary"),  # None for a DAG without a schedule
             tags=tuple(str(t.get("name")) for t in data.get("tags") or [] if isinstance(t, dict)),
+            last_parsed=parse_time(data.get("last_parsed_time")),
         )
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
@@ -422,6 +489,20 @@ class ApiV2Client(StableApiClient):
         if self.request("PATCH", f"/dags/{_quote(dag_id)}", what, ok_missing=True,
                         json={"is_paused": paused}) is None:  # fmt: skip
             raise AirflowApiError(f"{what}: no such DAG (HTTP 404)", 404)
+
+    def create_backfill(self, dag_id: str, from_date: dt.datetime, to_date: dt.datetime) -> int:
+        what = f"creating a backfill of DAG {dag_id!r} on {self.name}"
+        body = {
+            "dag_id": dag_id,
+            "from_date": _aware(from_date).isoformat(),
+            "to_date": _aware(to_date).isoformat(),
+            "reprocess_behavior": "none",  # never touch a run that exists
+            "max_active_runs": 1,
+            "run_backwards": False,
+            "dag_run_conf": {},
+        }
+        data = self.json("POST", "/backfills", what, json=body)
+        return int(data.get("id") or 0) if isinstance(data, dict) else 0
 
     def _trigger_body(
         self, run_id: str | None, logical_date: dt.datetime | None, conf: dict[str, Any] | None

@@ -82,6 +82,9 @@ class DagCheck:
     in_flight: list[RunInfo] = field(default_factory=list)
     last_finished_old: RunInfo | None = None
     first_new_due: dt.datetime | None = None
+    # How the new side will continue the schedule (see continuity.py), and why; None: refused.
+    continuity: str | None = None
+    continuity_why: str = ""
 
     @property
     def ok(self) -> bool:
@@ -99,6 +102,8 @@ class DagCheck:
             "runs_in_flight": [run.run_id for run in self.in_flight],
             "last_finished_old": self.last_finished_old.as_dict() if self.last_finished_old else None,
             "first_new_due": self.first_new_due.isoformat() if self.first_new_due else None,
+            "continuity": self.continuity,
+            "continuity_why": self.continuity_why,
         }
 
 
@@ -180,11 +185,19 @@ def check_dag(
 
 def steps_for(check: DagCheck) -> list[str]:
     paused = check.old is not None and check.old.is_paused
+    continuity = {
+        "copy": "copy run history since the last copy into the new side's metadata database",
+        "backfill-marker": "continuity backfill-marker: one backfill run on the new side for the old side's last "
+        "tick, marked success; wait for the new side to parse the DAG again",
+        "manual-marker": "continuity manual-marker: a manual run at the new side's next tick if the old side "
+        "ran it, marked success; wait for the new side to parse the DAG again",
+        "nothing": "continuity nothing: no schedule, or never run on schedule on the old side",
+    }.get(check.continuity or "", "continuity: refused")
     steps = [
         "drain the old side (wait for runs in flight, pause between two scheduled runs)"
         if not paused
         else "the old side is paused: nothing to drain",
-        "copy run history since the last copy into the new side's metadata database",
+        continuity,
         "unpause on the new side" if not paused else "leave paused on the new side",
         "confirm the new side's next run follows the old side's last one",
     ]

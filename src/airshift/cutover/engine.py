@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from airshift.cutover.checks import DagCheck, check_dag, load_verified
+from airshift.cutover.checks import DagCheck, check_dag, load_verified, steps_for
+from airshift.cutover.continuity import SideKind, decide
 from airshift.cutover.plan import Wave
 from airshift.cutover.sides import Sides
 from airshift.cutover.switch import Action, Outcome, Report, Switch, SwitchOptions
@@ -56,10 +57,21 @@ def check_wave(
             result.problems.append(
                 "already active on the new side: both schedulers would run it; pause it there"
             )
-        if sides.old_db is None or sides.new_db is None:
-            result.problems.append(
-                "both metadata databases are needed to carry run history (db_url_file/db_url_env)"
-            )
+        if result.old is not None and result.new is not None:
+            try:
+                choice, _ = decide(
+                    dag_id, sides.old, sides.new,
+                    SideKind(sides.old.flavour, sides.old_db is not None),
+                    SideKind(sides.new.flavour, sides.new_db is not None),
+                    "old", "new",
+                )  # fmt: skip
+            except AirshiftError as error:
+                result.problems.append(f"continuity: {sides.journal.redact(str(error))}")
+            else:
+                result.continuity, result.continuity_why = choice.method, choice.reason
+                if choice.refused:
+                    result.problems.append(choice.reason)
+                result.steps = steps_for(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:

@@ -24,8 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airshift.cutover import continuity
 from airshift.cutover.airflow110 import SCHEDULER_LAG, NextRun110, mark_run_failed, read_next_run
 from airshift.cutover.airflow_rest import AirflowClient, RunInfo
+from airshift.cutover.checks import normalize_schedule
 from airshift.cutover.journal import Step, now
 from airshift.cutover.sides import Side, Sides
 from airshift.errors import AirshiftError
@@ -147,20 +149,33 @@ class Switch:
         was_paused = bool(start.detail.get("was_paused"))
         last_due = _parse(start.detail.get("last_due"))
         expect_next = bool(start.detail.get("had_next"))
-        step = "drain"
+        marked = next(
+            (s for s in reversed(attempt) if s.step in ("copied", "marked") and s.status == "ok"), None
+        )
+        step = "continuity"
         try:
             if "paused_from" not in done:
+                # Refuse before anything changes when no method can continue the DAG's schedule.
+                choice, _ = self._decide(dag_id)
+                if choice.refused:
+                    raise SwitchFailed("continuity", choice.reason)
+                step = "drain"
                 self._drain_and_pause(dag_id, was_paused)
-            step = "copy"
-            if "copied" not in done:
-                self._copy(dag_id)
+            step = "continuity"
+            if marked is None:
+                marked = self._continue(dag_id)
             step = "hand over"
             if "handed_over" not in done:
                 self._fail_handed_over(dag_id)
+            if marked.step == "marked" and marked.detail.get("marker_run_id"):
+                step = "continuity"
+                self._await_parse(dag_id, marked)
             step = "activate"
             self._activate(dag_id, was_paused)
             step = "confirm"
-            next_due = self._confirm(dag_id, last_due, expect_next)
+            if marked.step == "marked" and marked.detail.get("last_due"):
+                last_due = _parse(marked.detail.get("last_due"))
+            next_due = self._confirm(dag_id, last_due, expect_next, marked)
         except AirshiftError as error:
             failed_step = error.step if isinstance(error, SwitchFailed) else step
             self.record(dag_id, failed_step, status="failed", message=str(error))
@@ -253,7 +268,62 @@ class Switch:
         self.record(dag_id, "paused_from", message=f"{message}; handing over",
                     detail={"handed_over": ids})  # fmt: skip
 
-    def _copy(self, dag_id: str) -> None:
+    def _kind(self, side: Side) -> continuity.SideKind:
+        return continuity.SideKind(self.sides.client(side).flavour, self.sides.db(side) is not None)
+
+    def _decide(self, dag_id: str) -> tuple[continuity.Choice, RunInfo | None]:
+        return continuity.decide(
+            dag_id, self.source, self.target, self._kind(self.frm), self._kind(self.to), self.frm, self.to
+        )
+
+    def _continue(self, dag_id: str) -> Step:
+        """Make the joining side continue where the leaving side stopped (the DAG is paused on both):
+        copy the history, or place a marker run, as the continuity method for the DAG says. Decided
+        now, after the drain: the leaving side's history is final."""
+        choice, last = self._decide(dag_id)
+        if choice.method is None:
+            raise SwitchFailed("continuity", choice.reason)
+        if choice.method == "copy":
+            return self._copy(dag_id)
+        try:
+            marker = self._mark(dag_id, choice.method, last)
+        except continuity.MarkerFailed as error:
+            raise SwitchFailed("marked", str(error)) from None
+        return self.record(dag_id, "marked", owner=self.to, message=f"{choice.method}: {marker.message}",
+                           detail={**marker.detail(), "why": choice.reason})  # fmt: skip
+
+    def _mark(self, dag_id: str, method: continuity.Method, last: RunInfo | None) -> continuity.Marker:
+        if method == "nothing" or last is None:
+            return continuity.Marker("nothing", None, None, None, "nothing to mark")
+        last_due = last.due
+        old_style = self.next_run_110(self.frm, dag_id)
+        if old_style is not None:
+            last_due = old_style.finished_due or last_due  # 1.10 dates a run at its interval's start
+        if last_due is None:
+            return continuity.Marker(
+                method, None, None, None, "the leaving side's last run has no date: nothing to mark"
+            )
+        if method == "backfill-marker":
+            return continuity.backfill_marker(self.target, dag_id, last, last_due, self.to)
+        info = self.target.get_dag(dag_id)
+        once = info is not None and normalize_schedule(info.schedule) == "@once"
+        return continuity.manual_marker(self.target, dag_id, last_due, self.to, once=once,
+                                        wait=self.options.confirm_timeout, poll=self.options.poll)  # fmt: skip
+
+    def _await_parse(self, dag_id: str, marked: Step) -> None:
+        """Keep the DAG paused on the joining side until its dag-processor has parsed it again after the
+        marker: until then the scheduler holds the next run computed without the marker."""
+        try:
+            continuity.wait_for_parse(
+                self.target, dag_id, marked.at, self.to,
+                last_due=_parse(marked.detail.get("last_due")),
+                strictly_after=marked.detail.get("method") == "backfill-marker",
+                wait=self.options.confirm_timeout, poll=self.options.poll,
+            )  # fmt: skip
+        except continuity.MarkerFailed as error:
+            raise SwitchFailed("marked", str(error)) from None
+
+    def _copy(self, dag_id: str) -> Step:
         from airshift.state.transfer import TransferRequest, run_transfer
 
         source_db, target_db = self.sides.db(self.frm), self.sides.db(self.to)
@@ -279,7 +349,7 @@ class Switch:
         result = run_transfer(request)
         history = result.history
         assert history is not None
-        self.record(
+        return self.record(
             dag_id,
             "copied",
             owner=self.to,
@@ -321,9 +391,16 @@ class Switch:
         self.target.set_paused(dag_id, was_paused)
         self.record(dag_id, "paused_to" if was_paused else "unpaused_to")
 
-    def _confirm(self, dag_id: str, last_due: dt.datetime | None, expect_next: bool) -> dt.datetime | None:
+    def _confirm(
+        self, dag_id: str, last_due: dt.datetime | None, expect_next: bool, marked: Step | None = None
+    ) -> dt.datetime | None:
         """Wait until the joining side has computed its next run (it does so when it re-parses the DAG
-        after the copy) and check that it comes after the last run the leaving side made."""
+        after the copy) and check that it comes after the last run the leaving side made. After a manual
+        marker the next run may still be the marked tick itself: the scheduler finds the marker there and
+        skips it, and the next parse after the following tick moves on."""
+        manual_at = None
+        if marked is not None and marked.step == "marked" and marked.detail.get("method") == "manual-marker":
+            manual_at = _parse(marked.detail.get("marker_logical_date"))
         deadline = time.monotonic() + self.options.confirm_timeout
         seen: dt.datetime | None = None
         while True:
@@ -341,6 +418,12 @@ class Switch:
             if seen is not None and (last_due is None or seen > last_due):
                 self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due)},
                             message=f"next run due {_iso(seen)}")  # fmt: skip
+                return seen
+            if manual_at is not None and info.next_logical_date == manual_at:
+                self.record(dag_id, "confirmed", detail={"next_due": _iso(seen), "last_due": _iso(last_due),
+                                                         "marker_at_next": True},
+                            message=f"next run {_iso(manual_at)} has its marker: the scheduler skips it and runs "
+                            "the tick after")  # fmt: skip
                 return seen
             if seen is None and not expect_next:
                 self.record(dag_id, "confirmed", message="no next scheduled run on either side")
