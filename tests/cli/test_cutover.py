@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from airshift.cli import app
@@ -41,3 +42,21 @@ def test_status_from_the_journal_only(tmp_path: Path) -> None:
         app, ["cutover", "status", "--plan", str(plan), "--journal-only", "--format", "html", "-o", str(page)]
     )
     assert result.exit_code == 0 and 'id="dag-d1"' in page.read_text()
+
+
+def test_the_plan_table_shows_each_dags_continuity_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from airshift.cli import cutover as cutover_cli
+    from airshift.cutover.checks import DagCheck
+
+    recorder = Console(record=True, width=400)
+    monkeypatch.setattr(cutover_cli, "console", recorder)
+    checks = [DagCheck("by_rest"), DagCheck("refused")]
+    checks[0].continuity = "backfill-marker"
+    checks[1].problems.append("the new side is Airflow 2 without its database")
+    cutover_cli._render_checks(checks, "plan")
+    text = recorder.export_text()
+    assert "continuity" in text
+    row = next(line for line in text.splitlines() if "by_rest" in line)
+    assert "backfill-marker" in row

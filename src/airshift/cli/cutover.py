@@ -88,6 +88,7 @@ def _render_checks(checks: list[DagCheck], title: str) -> None:
         "in flight",
         "last finished (old)",
         "first due (new)",
+        "continuity",
         "problems / notes",
         "steps",
     ):
@@ -101,6 +102,7 @@ def _render_checks(checks: list[DagCheck], title: str) -> None:
             str(len(check.in_flight)),
             f"{last.state} {last.logical_date:%Y-%m-%d %H:%M}" if last and last.logical_date else "-",
             f"{check.first_new_due:%Y-%m-%d %H:%M}" if check.first_new_due else "-",
+            check.continuity or "-",  # the method (continuity.py); "-" when refused or not decided
             escape("\n".join([*(f"problem: {p}" for p in check.problems), *check.notes])),
             escape("\n".join(check.steps)),
         )
