@@ -67,11 +67,10 @@ class DagInfo:
 
 @dataclass(frozen=True)
 class DagDetails:
-    """What `GET /dags/{id}/details` adds: whether the DAG catches up, and its schedule."""
+    """What `GET /dags/{id}/details` adds: whether the DAG catches up."""
 
     dag_id: str
     catchup: bool | None
-    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,7 @@ class AirflowClient(abc.ABC):
         return self.list_runs(dag_id, ACTIVE_STATES)
 
     def dag_details(self, dag_id: str) -> DagDetails | None:
-        """catchup and schedule of a DAG; None for a DAG the server does not know."""
+        """Whether a DAG catches up; None for a DAG the server does not know."""
         raise AirflowApiError(f"{self.name}: this API cannot tell whether DAG {dag_id!r} catches up")
 
     def create_backfill(self, dag_id: str, from_date: dt.datetime, to_date: dt.datetime) -> int:
@@ -368,10 +367,7 @@ class StableApiClient(AirflowClient):
         if data is None:
             return None
         catchup = data.get("catchup")
-        schedule = data.get("timetable_summary") if "timetable_summary" in data else None
-        if schedule is None and "schedule_interval" in data:
-            schedule = _schedule_text(data.get("schedule_interval"))
-        return DagDetails(dag_id, catchup if isinstance(catchup, bool) else None, schedule)
+        return DagDetails(dag_id, catchup if isinstance(catchup, bool) else None)
 
     def delete_run(self, dag_id: str, run_id: str) -> None:
         self.request(

@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from airshift.cutover.airflow_rest import AirflowApiError, AirflowClient, DagInfo, RunExists, RunInfo
-from airshift.cutover.checks import normalize_schedule
+from airshift.cutover.checks import FINISHED, normalize_schedule
 from airshift.errors import AirshiftError
 
 Method = Literal["copy", "backfill-marker", "manual-marker", "nothing"]
 METHODS: tuple[Method, ...] = ("copy", "backfill-marker", "manual-marker", "nothing")
 AUTOMATED = ("scheduled", "backfill")
-FINISHED = ("success", "failed")
 MARKER_PREFIX = "airshift_marker__"
 
 WHAT: dict[Method, str] = {

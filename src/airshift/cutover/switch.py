@@ -34,7 +34,6 @@ from airshift.errors import AirshiftError
 
 Action = Literal["cutover", "rollback"]
 DrainPolicy = Literal["fail", "hand-over"]
-AUTOMATED = ("scheduled", "backfill")
 Report = Callable[[str, str, str, str], None]  # dag_id, step, status, message
 
 
@@ -75,10 +74,8 @@ def _parse(value: Any) -> dt.datetime | None:
 
 def last_automated_due(client: AirflowClient, dag_id: str) -> dt.datetime | None:
     """When the newest finished scheduled/backfill run of a DAG became due."""
-    for run in client.list_runs(dag_id, ("success", "failed"), limit=25):
-        if run.run_type in AUTOMATED or run.run_type is None:
-            return run.due
-    return None
+    run = continuity.newest_automated(client, dag_id)
+    return run.due if run else None
 
 
 class Switch:

@@ -140,15 +140,21 @@ class _Job:
     key: str
 
 
-def _finish(report: FileReport, new_raw: bytes | None, job: _Job, options: RunOptions) -> FileReport:
+def _finish(
+    report: FileReport,
+    new_raw: bytes | None,
+    path: Path,
+    target: Path | None,
+    raw: bytes,
+    options: RunOptions,
+) -> FileReport:
     """Add the diff and plan the write (in place, or under --out): `run` writes every planned file of the
-    run together, or none. A file that cannot be handled is never modified; under --out it is copied byte
-    for byte."""
-    path = job.path
+    run together, or none. A file that cannot be handled (or read) is never modified; under --out it is
+    copied byte for byte."""
     if options.want_diff and new_raw is not None and report.status == "changed":
-        report.diff = _diff(job.raw, new_raw, report.path)
-    if options.write and job.target is not None:
-        target_path = job.target
+        report.diff = _diff(raw, new_raw, report.path)
+    if options.write and target is not None:
+        target_path = target
         if report.status == "changed" and new_raw is not None:
             report.planned = PlannedWrite(target_path, data=new_raw, mode=_mode_of(path))
         elif target_path != path and path.is_file():
@@ -176,15 +182,6 @@ def _read(path: Path) -> bytes | FileReport:
         return FileReport(_display(path), "failed", error=f"cannot read: {error.strerror or error}")
 
 
-def _unreadable_target(
-    path: Path, target: Path | None, options: RunOptions, report: FileReport
-) -> FileReport:
-    """An unreadable file is still copied under --out when it is a file (the copy then names the error)."""
-    if options.write and target is not None and target != path and path.is_file():
-        report.planned = PlannedWrite(target, copy_from=path)
-    return report
-
-
 def _analyse_chunk(args: tuple[list[_Job], RunOptions]) -> list[FileReport]:
     """Analyse a chunk of files (in a worker, or in the main process for small runs) and append their
     results to the cache in one write per shard."""
@@ -195,7 +192,7 @@ def _analyse_chunk(args: tuple[list[_Job], RunOptions]) -> list[FileReport]:
     for job in jobs:
         report, new_raw = _analyse(job.path, job.raw, options, job.module)
         entries[job.key] = _to_cache(report, new_raw)
-        reports.append(_finish(report, new_raw, job, options))
+        reports.append(_finish(report, new_raw, job.path, job.target, job.raw, options))
     cache.put_many(entries)
     return reports
 
@@ -496,7 +493,7 @@ def _reports(
     for (root, path), module, raw in zip(discovery.python, modules, reads, strict=True):
         target = _target(root, path, options) if options.write else None
         if isinstance(raw, FileReport):
-            reports.append(_unreadable_target(path, target, options, raw))
+            reports.append(_finish(raw, None, path, target, b"", options))
             continue
         jobs.append((len(reports), _Job(path, target, module, raw, cache.key(module.encode() + b"\0" + raw))))
         reports.append(None)
@@ -507,7 +504,7 @@ def _reports(
         if entry is not None:
             report, new_raw = _from_cache(_display(job.path), entry)
             if still_current(report.others):  # template files it read are unchanged too
-                reports[index] = _finish(report, new_raw, job, options)
+                reports[index] = _finish(report, new_raw, job.path, job.target, job.raw, options)
                 continue
         misses.append((index, job))
     if progress:
