@@ -147,3 +147,28 @@ def test_google_connection_pair_becomes_one_keyword_and_compiles() -> None:
     messages = [f.message for f in result.findings if f.code == "AS202"]
     assert sum("the values differ" in m for m in messages) == 1  # only where the two connections differ
     assert run(result.text).text == result.text
+
+
+# fix compiles the input only when that tells something (an output that does not compile, an unedited
+# file, a repeated name); these pin that it still reports exactly what compiling it first reported.
+def test_fix_reports_an_input_that_does_not_compile_and_still_fixes_it() -> None:
+    source = "from airflow.models import Variable\nx = Variable.get('k', default_var=1)\nreturn x\n"
+    result = run(source)
+    assert "default=1" in result.text  # the edits are not blamed for the input's own error
+    assert result.not_compiling == ["the file does not compile: line 3: 'return' outside function"]
+
+
+def test_fix_reports_an_unedited_input_that_does_not_compile() -> None:
+    result = run("import airflow\nreturn airflow\n")
+    assert result.text == "import airflow\nreturn airflow\n"
+    assert result.not_compiling == ["the file does not compile: line 2: 'return' outside function"]
+
+
+def test_fix_reports_a_repeated_keyword_in_the_compilers_words() -> None:
+    result = run("from airflow import DAG\nDAG(dag_id='a', dag_id='b')\n")
+    assert result.not_compiling == ["the file does not compile: line 2: keyword argument repeated: dag_id"]
+
+
+def test_fix_of_a_file_that_compiles_reports_no_compile_problem() -> None:
+    result = run("from airflow.models import Variable\nx = Variable.get('k', default_var=1)\n")
+    assert result.not_compiling == [] and "default=1" in result.text

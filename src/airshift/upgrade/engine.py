@@ -210,31 +210,6 @@ def _problem(text: str) -> str | None:
     return compile_problem(tree)
 
 
-def _check_compiles(tree: ast.Module, original: str, path: str = "<string>") -> None:
-    """Raise SyntaxProblem when the fixed tree parses but does not compile (a repeated keyword, say),
-    unless the original text did not compile either (then compiling proves nothing about the fixes)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(tree, path, "exec", dont_inherit=True)
-    except SyntaxError as error:
-        if original and not _compiles_text(original):
-            return
-        raise SyntaxProblem(f"compile error at line {error.lineno}: {error.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        raise SyntaxProblem(f"cannot compile: {error}") from None
-
-
-def _compiles_text(text: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(text, "<original>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def _units(findings: list[Finding]) -> list[list[Finding]]:
     """Findings that share a group (one import statement rewritten for several names) form one unit."""
     units: list[list[Finding]] = []
@@ -293,11 +268,16 @@ def analyse(
     # Findings about template files carry the new file text instead of edits; they are kept from the pass
     # that made them, since a later pass may no longer see the DAG-file text that led to them.
     other_files: dict[tuple[object, ...], Finding] = {}
-    # The input's own compile problem is reported (and edits are then not blamed for it). `fix` compiles;
-    # `scan` checks the compile errors DAG code actually has (repeated keywords, repeated parameters) on
-    # the syntax tree it walks anyway, since compiling every file would cost it about a tenth of its time.
-    input_problem = compile_problem(tree, path) if fix else None
-    compiles = input_problem is None
+    # The input's own compile problem is reported (and edits are then not blamed for it). Compiling every
+    # file would cost a scan about a tenth of its time, so the first pass checks the compile errors DAG
+    # code actually has (repeated keywords, repeated parameters) on the tree it walks anyway. `fix`
+    # compiles every text it would write, and compiles the input only when that tells something: an
+    # output that does not compile (were the edits to blame?), a file it did not edit, or a repeated name
+    # (then in the compiler's own words). Left unknown: an input whose other compile error the edits
+    # removed, which would need a rule deleting an `await` or `return` at module level.
+    input_problem: str | None = None
+    input_known = not fix  # whether input_problem is settled (for fix: the input was compiled)
+    compiles = True  # the input compiles, as far as is known: outputs must then compile too
     refused: set[tuple[object, ...]] = set()  # fixes dropped for breaking the file: report-only from then on
     first_pass = True
     rules, codes = _acting(rules, selection, settings.target, source_version)
@@ -315,8 +295,11 @@ def analyse(
         analysis.read_files |= read
         if first_pass:
             first_pass = False
-            input_problem = input_problem or (None if fix else _repeated_names(ctx))
+            input_problem = _repeated_names(ctx)
+            if fix and input_problem is not None:
+                input_problem, input_known = compile_problem(tree, path), True
             if input_problem is not None:
+                compiles = False
                 analysis.not_compiling.append(f"the file does not compile: {input_problem}")
         if not fix:
             analysis.findings = sorted(findings, key=lambda f: (f.line, f.col, f.code))
@@ -339,6 +322,11 @@ def analyse(
         try:
             new_tree = parse(new_text, path)
             problem = compile_problem(new_tree, path) if compiles else None
+            if problem is not None and not input_known:
+                input_problem, input_known = compile_problem(tree, path), True
+                if input_problem is not None:  # the input does not compile either: the edits are not to blame
+                    compiles, problem = False, None
+                    analysis.not_compiling.insert(0, f"the file does not compile: {input_problem}")
         except SyntaxProblem as error:
             problem = str(error)
         if problem is not None:
@@ -371,6 +359,10 @@ def analyse(
         current, current_tree = new_text, new_tree
     else:
         analysis.dropped.append(f"stopped after {MAX_PASSES} passes; the result may still need another run")
+    if not input_known and not history:  # nothing edited: the input's own compile problem is the report
+        input_problem = compile_problem(tree, path)
+        if input_problem is not None:
+            analysis.not_compiling.insert(0, f"the file does not compile: {input_problem}")
     analysis.findings.extend(other_files.values())
     analysis.text = current
     analysis.imported = provider_requirements(ImportTable(current_tree), table)
