@@ -24,6 +24,76 @@ DAG_CLASSES = frozenset(
 )
 
 
+@dataclass(slots=True)
+class CallSite:
+    """One call of the file with what rules ask about its callee, worked out once per file instead of by
+    every rule for every call."""
+
+    node: ast.Call
+    qualified: str | None  # through the file's imports: `airflow.operators.bash.BashOperator`, else None
+    written: str  # the last identifier of the callee as written: `Op` of `Op(...)` and `mod.Op(...)`, else ""
+    last: str  # the last identifier of `qualified`, else `written`
+    guarded: bool  # the callee is bound by a compat shim (`try/except ImportError`): rules leave it alone
+    dag: bool  # builds a DAG (the DAG class or the @dag decorator)
+
+    def operator(self, local_classes: set[str]) -> bool:
+        """Calls an operator or sensor class (by its name, or a class of this file deriving from one)."""
+        return _names_operator(self.last, local_classes)
+
+    @property
+    def airflow(self) -> bool:
+        """An unguarded call of something imported from Airflow (or a provider)."""
+        return self.qualified is not None and self.qualified.startswith("airflow") and not self.guarded
+
+
+class CallSites:
+    """Every call of a file, in source order, classified once: the seam through which rules get the
+    calls they handle (all, Airflow's, DAG constructors, operators) rather than each re-resolving every
+    call's callee. Built by `call_sites(ctx)`, once per file and pass."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        imports = ctx.imports
+        own = module_definitions(ctx)
+        self.all: list[CallSite] = []
+        self._by_id: dict[int, CallSite] = {}
+        for call in ctx.nodes.calls:
+            func = call.func
+            written = func.attr if func.__class__ is ast.Attribute else getattr(func, "id", "")
+            qualified = imports.qualified(func)
+            binding = imports.root_binding(func)
+            if func.__class__ is ast.Name and written in own:
+                dag = (
+                    False  # the file's own `def DAG(...)` or `class DAG`: not Airflow's, whatever it imports
+                )
+            else:
+                dag = qualified in DAG_CLASSES if qualified is not None else written == "DAG"
+            site = CallSite(
+                call,
+                qualified,
+                written,
+                qualified.rpartition(".")[2] if qualified is not None else written,
+                binding is not None and binding.guarded,
+                dag,
+            )
+            self.all.append(site)
+            self._by_id[id(call)] = site
+        self.airflow = [site for site in self.all if site.airflow]
+        self.dags = [site.node for site in self.all if site.dag]
+
+    def of(self, call: ast.Call) -> CallSite | None:
+        """The site of a call of this file's tree; None for a node from elsewhere."""
+        site = self._by_id.get(id(call))
+        return site if site is not None and site.node is call else None
+
+
+def call_sites(ctx: FileContext) -> CallSites:
+    return ctx.memo("call_sites", lambda: CallSites(ctx))
+
+
+def _names_operator(last: str, local_classes: set[str]) -> bool:
+    return last.endswith(("Operator", "Sensor")) or last in local_classes
+
+
 def callee_last(call: ast.Call) -> str:
     """The last identifier of what a call calls: `Op` for `Op(...)` and `mod.Op(...)`, else ""."""
     func = call.func
@@ -32,10 +102,16 @@ def callee_last(call: ast.Call) -> str:
 
 def callee_name(ctx: FileContext, call: ast.Call) -> tuple[str | None, str]:
     """(qualified name through imports or None, the last identifier) of what a call calls."""
+    site = call_sites(ctx).of(call)
+    if site is not None:
+        return site.qualified, site.written
     return ctx.imports.qualified(call.func), callee_last(call)
 
 
 def is_dag_call(ctx: FileContext, call: ast.Call) -> bool:
+    site = call_sites(ctx).of(call)
+    if site is not None:
+        return site.dag
     if isinstance(call.func, ast.Name) and call.func.id in module_definitions(ctx):
         return False  # the file's own `def DAG(...)` or `class DAG`: not Airflow's, whatever it imports
     qualified, last = callee_name(ctx, call)
@@ -59,7 +135,7 @@ def module_definitions(ctx: FileContext) -> frozenset[str]:
 def dag_calls(ctx: FileContext) -> list[ast.Call]:
     """The calls that build a DAG, in source order. Several rules and the schedule look for them; the
     answer is computed once per file."""
-    return ctx.memo("dag_calls", lambda: [call for call in ctx.nodes.calls if is_dag_call(ctx, call)])
+    return call_sites(ctx).dags
 
 
 def local_operator_classes(ctx: FileContext) -> set[str]:
@@ -78,6 +154,9 @@ def _local_operator_classes(ctx: FileContext) -> set[str]:
 
 
 def is_operator_call(ctx: FileContext, call: ast.Call, local_classes: set[str]) -> bool:
+    site = call_sites(ctx).of(call)
+    if site is not None:
+        return _names_operator(site.last, local_classes)
     qualified, last = callee_name(ctx, call)
     if qualified is not None:
         last = qualified.rpartition(".")[2]

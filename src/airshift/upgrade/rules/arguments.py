@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from airshift.upgrade.context import DictItem, FileContext, dict_items, keyword_items
 from airshift.upgrade.dag_calls import (
+    call_sites,
     callee_last,
-    dag_calls,
     default_args_dicts,
-    is_operator_call,
     keyword,
     local_operator_classes,
     subscript_assignments,
@@ -257,14 +256,14 @@ class ArgumentChanges:
         if not ctx.imports.imports_airflow():
             return
         local_classes = local_operator_classes(ctx)
-        dags = {id(call) for call in dag_calls(ctx)}
-        for call in ctx.nodes.calls:
+        for site in call_sites(ctx).all:
+            call = site.node
             if not call.keywords:
                 continue
             scopes = {"any"}
-            if id(call) in dags:
+            if site.dag:
                 scopes.add("dag")
-            elif is_operator_call(ctx, call, local_classes):
+            elif site.operator(local_classes):
                 scopes.add("operator")
                 if _is_trigger_dagrun(ctx, call):
                     scopes.add("trigger")

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.dag_calls import keyword
+from airshift.upgrade.dag_calls import call_sites, keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
 
 S3_KEY = RuleMeta(
@@ -78,14 +78,8 @@ class BehaviourChanges:
         text = ctx.text
         if "S3ToRedshift" not in text and "KubernetesPodOperator" not in text and "EmailOperator" not in text:
             return
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func) or ""
-            if not qualified.startswith("airflow"):
-                continue
-            binding = ctx.imports.root_binding(call.func)
-            if binding is not None and binding.guarded:
-                continue
-            last = qualified.rpartition(".")[2]
+        for site in call_sites(ctx).airflow:
+            call, last = site.node, site.last
             if last in ("S3ToRedshiftTransfer", "S3ToRedshiftOperator"):
                 yield from self._s3_key(ctx, call)
             elif last == "KubernetesPodOperator":

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
-from airshift.upgrade.dag_calls import default_args_keys
+from airshift.upgrade.dag_calls import call_sites, default_args_keys
 from airshift.upgrade.intended_changes import IntendedChanges, OperatorReplacement
 from airshift.upgrade.model import Category, Finding, FixSafety, ImportSpec, RuleMeta
 
@@ -89,9 +89,9 @@ class BigQueryExecuteQuery:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if "BigQuery" not in ctx.text:
             return
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func)
-            if qualified is None or ctx.imports.guarded(call.func):
+        for site in call_sites(ctx).all:
+            call, qualified = site.node, site.qualified
+            if qualified is None or site.guarded:
                 continue
             resolution = ctx.table.resolve(qualified, ctx.target, stop_before=self.owned_names)
             final = resolution.new if resolution else qualified

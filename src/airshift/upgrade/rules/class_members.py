@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import call_sites
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, RuleMeta
 
 REMOVED_MEMBER = RuleMeta(
@@ -249,9 +250,9 @@ class ClassMembers:
 
     def _asset_extra(self, ctx: FileContext) -> Iterator[Finding]:
         """Asset(name, uri, *, extra): a 2.x Dataset(uri, {extra}) would pass the dict as the uri."""
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func) or ""
-            if not qualified.startswith("airflow") or qualified.rpartition(".")[2] != "Dataset":
+        for site in call_sites(ctx).all:
+            call, qualified = site.node, site.qualified or ""
+            if not qualified.startswith("airflow") or site.last != "Dataset":
                 continue  # 2.x's Dataset(uri, extra); a 3.x Asset(name, uri) is right as it is
             if len(call.args) != 2 or isinstance(call.args[1], ast.Starred):
                 continue

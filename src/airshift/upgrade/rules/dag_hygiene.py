@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
 from airshift.upgrade.dag_calls import (
-    callee_last,
-    is_dag_call,
+    call_sites,
     is_operator_call,
     keyword,
     local_operator_classes,
@@ -66,15 +65,14 @@ class DagHygiene:
         dynamic: set[int] = set()
         if ctx.acts(DYNAMIC_VALUE):
             dynamic = {
-                id(call)
-                for call in ctx.nodes.calls
-                if callee_last(call) in _DYNAMIC_LASTS and ctx.imports.qualified(call.func) in DYNAMIC
+                id(site.node)
+                for site in call_sites(ctx).all
+                if site.written in _DYNAMIC_LASTS and site.qualified in DYNAMIC
             }
         if dynamic:
-            for call in ctx.nodes.calls:
-                dag = is_dag_call(ctx, call)
-                if dag or is_operator_call(ctx, call, local_classes):
-                    yield from self._dynamic(ctx, call, "DAG" if dag else "task", dynamic)
+            for site in call_sites(ctx).all:
+                if site.dag or site.operator(local_classes):
+                    yield from self._dynamic(ctx, site.node, "DAG" if site.dag else "task", dynamic)
         for assign in ctx.nodes.assigns:
             yield from self._name(ctx, assign, local_classes)
 

@@ -16,7 +16,7 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.dag_calls import is_dag_call
+from airshift.upgrade.dag_calls import call_sites
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 
 POSITIONAL = RuleMeta(
@@ -63,16 +63,16 @@ class KeywordOnlyArguments:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        for call in ctx.nodes.calls:
+        for site in call_sites(ctx).all:
+            call = site.node
             if len(call.args) < 2 or any(isinstance(a, ast.Starred) for a in call.args):
                 continue
-            binding = ctx.imports.root_binding(call.func)
-            if binding is not None and binding.guarded:
+            if site.guarded:
                 continue  # compat code written for several versions on purpose
-            if is_dag_call(ctx, call) and binding is not None:
+            if site.dag and site.qualified is not None:  # an imported DAG, not one the file defines
                 order = DAG_110 if ctx.source_version == "1.10" else DAG_110[:DAG_2X_SURE]
                 yield from self._keywords(ctx, call, "DAG", order, keep=1)
-            elif ctx.imports.qualified(call.func) in TASK_GROUP_CLASSES:
+            elif site.qualified in TASK_GROUP_CLASSES:
                 yield from self._keywords(ctx, call, "TaskGroup", TASK_GROUP_2X, keep=1)
 
     def _keywords(

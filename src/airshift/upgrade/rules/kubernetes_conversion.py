@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import call_sites
 from airshift.upgrade.intended_changes import IntendedChanges, OperatorReplacement
 from airshift.upgrade.kubernetes import (
     KubernetesConversion,
@@ -77,9 +78,9 @@ class PythonToKubernetes:
         counts = Counter(f.name for f in defined)
         functions = {f.name: f for f in defined if counts[f.name] == 1}
         functions.update({s.name: s for s in ctx.tree.body if isinstance(s, ast.FunctionDef)})
-        for call in ctx.nodes.calls:
-            if _is_python_operator(ctx, call):
-                yield from self._operator(ctx, call, functions, conversion)
+        for site in call_sites(ctx).all:
+            if site.qualified in PYTHON_OPERATORS:
+                yield from self._operator(ctx, site.node, functions, conversion)
         for function in defined:
             decorator = next((d for d in function.decorator_list if _is_task_decorator(ctx, d)), None)
             if decorator is not None:
@@ -244,11 +245,6 @@ def _literal(item: ast.keyword | None) -> str | None:
     if item is not None and isinstance(item.value, ast.Constant) and isinstance(item.value.value, str):
         return item.value.value
     return None
-
-
-def _is_python_operator(ctx: FileContext, call: ast.Call) -> bool:
-    qualified = ctx.imports.qualified(call.func)
-    return qualified in PYTHON_OPERATORS
 
 
 def _is_task_decorator(ctx: FileContext, decorator: ast.expr) -> bool:

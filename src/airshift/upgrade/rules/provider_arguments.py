@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from airshift.upgrade.context import FileContext, keyword_items
-from airshift.upgrade.dag_calls import default_args_dicts, keyword
+from airshift.upgrade.dag_calls import call_sites, default_args_dicts, keyword
 from airshift.upgrade.intended_changes import IntendedChanges
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 
@@ -113,10 +113,9 @@ class ProviderChangedArguments:
         if not ctx.imports.imports_airflow():
             return
         uses_google = False
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func)
-            if qualified is None or not qualified.startswith("airflow") or ctx.imports.guarded(call.func):
-                continue
+        for site in call_sites(ctx).airflow:
+            call, qualified = site.node, site.qualified
+            assert qualified is not None  # an Airflow call is resolved
             maps = _maps_for(ctx, qualified)
             if GOOGLE in maps:
                 uses_google = True

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
+from airshift.upgrade.dag_calls import call_sites
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.walk import walk
 
@@ -63,9 +64,9 @@ class RemovedHelpers:
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if not ctx.imports.imports_airflow():
             return
-        for call in ctx.nodes.calls:
-            if ctx.imports.qualified(call.func) in _DAYS_AGO_NAMES:
-                yield self._days_ago(ctx, call)
+        for site in call_sites(ctx).all:
+            if site.qualified in _DAYS_AGO_NAMES:
+                yield self._days_ago(ctx, site.node)
         yield from self._dag_cli(ctx)
         yield from self._apply_defaults(ctx)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext, keyword_items
-from airshift.upgrade.dag_calls import keyword
+from airshift.upgrade.dag_calls import call_sites, keyword
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 
 USE_TASK_EXECUTION_DAY = RuleMeta(
@@ -49,14 +49,8 @@ class RenamedKeywords:
             return
         if "use_task_execution_day" not in ctx.text and "filename_template" not in ctx.text:
             return
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func) or ""
-            if not qualified.startswith("airflow"):
-                continue
-            binding = ctx.imports.root_binding(call.func)
-            if binding is not None and binding.guarded:
-                continue
-            last = qualified.rpartition(".")[2]
+        for site in call_sites(ctx).airflow:
+            call, last = site.node, site.last
             item = keyword(call, "use_task_execution_day")
             if item is not None and last in DAY_OF_WEEK_CLASSES:
                 if keyword(call, "use_task_logical_date") is not None:

@@ -16,7 +16,7 @@ import ast
 from collections.abc import Iterator
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.dag_calls import is_dag_call, keyword
+from airshift.upgrade.dag_calls import call_sites, is_dag_call, keyword
 from airshift.upgrade.model import Category, Edit, Finding, FixSafety, ImportSpec, RuleMeta
 from airshift.upgrade.project import SubdagFactory, factory_shape
 from airshift.upgrade.walk import walk
@@ -53,10 +53,9 @@ class SubdagToTaskGroup:
                 factory = factories.get(f"{ctx.module}.{statement.name}")
                 if factory is not None and not _converted(statement):
                     yield self._factory(ctx, statement, factory)
-        for call in ctx.nodes.calls:
-            qualified = ctx.imports.qualified(call.func) or ""
-            if qualified.rpartition(".")[2] == "SubDagOperator":
-                yield self._call_site(ctx, call, factories)
+        for site in call_sites(ctx).all:
+            if site.qualified is not None and site.last == "SubDagOperator":
+                yield self._call_site(ctx, site.node, factories)
 
     def _task_group_import(self, ctx: FileContext) -> ImportSpec:
         if ctx.target >= (3, 0):

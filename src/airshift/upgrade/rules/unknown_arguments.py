@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from airshift.upgrade.context import FileContext
-from airshift.upgrade.dag_calls import default_args_keys
+from airshift.upgrade.dag_calls import call_sites, default_args_keys
 from airshift.upgrade.model import Category, Finding, FixSafety, RuleMeta
 from airshift.upgrade.registry import owned_arguments, owned_names
 
@@ -69,14 +69,10 @@ class UnknownArguments:
         base: frozenset[str] = table["base_set"]
         given_by_default: set[str] | None = None
         owned, adapted = owned_arguments(), owned_names()  # other rules speak for these
-        for call in ctx.nodes.calls:
-            if not call.keywords:
-                continue
-            qualified = ctx.imports.qualified(call.func)
-            if qualified is None or not qualified.startswith("airflow") or qualified in adapted:
-                continue
-            binding = ctx.imports.root_binding(call.func)
-            if binding is not None and binding.guarded:
+        for site in call_sites(ctx).airflow:
+            call, qualified = site.node, site.qualified
+            assert qualified is not None  # an Airflow call is resolved
+            if not call.keywords or qualified in adapted:
                 continue
             resolution = ctx.table.resolve(qualified, ctx.target)
             final = resolution.new if resolution is not None else qualified
