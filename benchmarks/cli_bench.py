@@ -215,6 +215,7 @@ def measure(
 ) -> Results:
     compileall.compile_dir(Path(airshift.__file__).parent, quiet=1)  # as an installed package has
     ruff = shutil.which("ruff") if use_ruff else None
+    ruff = str(Path(ruff).resolve()) if ruff else None  # the rows run in another folder: PATH may be relative
     ruff_version = (
         subprocess.run([ruff, "--version"], capture_output=True, text=True).stdout.strip() if ruff else None
     )

@@ -365,7 +365,9 @@ def analyse(
             analysis.not_compiling.insert(0, f"the file does not compile: {input_problem}")
     analysis.findings.extend(other_files.values())
     analysis.text = current
-    analysis.imported = provider_requirements(ImportTable(current_tree), table)
+    # The last pass read the final text unless the pass limit stopped the loop after an edit.
+    final_imports = ctx.imports if ctx.tree is current_tree else ImportTable(current_tree)
+    analysis.imported = provider_requirements(final_imports, table)
     analysis.findings.sort(key=lambda f: (not f.fixed, f.line, f.col, f.code))
     return analysis
 
