@@ -292,3 +292,13 @@ def test_pre_commit_hooks_pass_on_a_migrated_folder(project: Path) -> None:
     for hook in hooks:
         result = cli(*hook["entry"].split()[1:], *files, cwd=project)
         assert result.returncode == 0, (hook["id"], result.stdout)
+
+
+def test_a_file_over_the_size_limit_is_reported_and_copied_as_it_is(project: Path) -> None:
+    huge = b"# " + b"x" * (10 * 1024 * 1024) + b"\n"
+    (project / "dags" / "huge.py").write_bytes(huge)
+    result = cli("fix", "dags", "--out", "migrated", cwd=project)
+    assert result.returncode == 2
+    assert "dags/huge.py: failed: too large (10.0 MiB; limit 10 MiB)" in result.stdout
+    assert (project / "migrated" / "huge.py").read_bytes() == huge
+    assert (project / "dags" / "huge.py").read_bytes() == huge

@@ -5,6 +5,7 @@ those of `json.dumps(document, indent=2)`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -17,22 +18,24 @@ SCHEMA_VERSION = 1
 
 def summary(result: RunResult) -> dict[str, Any]:
     files = result.files
+    # One pass over the (often a hundred thousand) findings, counted by (code, fixed, fixable) in C.
+    kinds = Counter((p.code, p.fixed, p.fixable) for r in files for p in r.problems)
     by_rule: dict[str, dict[str, int]] = {}
-    for report in files:
-        for problem in report.problems:
-            counts = by_rule.setdefault(problem.code, {"found": 0, "fixed": 0, "fixable": 0})
-            counts["found"] += 1
-            counts["fixed"] += int(problem.fixed)
-            counts["fixable"] += int(problem.fixable and not problem.fixed)
+    for (code, fixed, fixable), count in sorted(kinds.items()):
+        counts = by_rule.setdefault(code, {"found": 0, "fixed": 0, "fixable": 0})
+        counts["found"] += count
+        counts["fixed"] += count if fixed else 0
+        counts["fixable"] += count if fixable and not fixed else 0
+    statuses = Counter(r.status for r in files)
     return {
         "files": len(files),
-        "changed": sum(r.status == "changed" for r in files),
-        "unchanged": sum(r.status == "unchanged" for r in files),
-        "failed": sum(r.status == "failed" for r in files),
-        "findings": sum(len(r.problems) for r in files),
-        "fixed": sum(p.fixed for r in files for p in r.problems),
-        "fixable": sum(p.fixable and not p.fixed for r in files for p in r.problems),
-        "by_rule": dict(sorted(by_rule.items())),
+        "changed": statuses["changed"],
+        "unchanged": statuses["unchanged"],
+        "failed": statuses["failed"],
+        "findings": sum(kinds.values()),
+        "fixed": sum(counts["fixed"] for counts in by_rule.values()),
+        "fixable": sum(counts["fixable"] for counts in by_rule.values()),
+        "by_rule": by_rule,
         "seconds": round(result.elapsed, 3),
     }
 
