@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the project, one after another, each in its own process.
 
-    python benchmarks/all.py                 # upgrader, verify, events, transfer, cutover, route, kafka, capture, events-load, inventory
+    python benchmarks/all.py                 # upgrader (3 ways), verify, events, transfer, cutover, route, kafka, capture, events-load, inventory
     python benchmarks/all.py --only verify   # one of them
 
 Each benchmark prints its own table of ratios (against the floor and the peer it is compared with);
@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "upgrade-cli": "cli_bench.py",  # whole airshift processes vs ruff's and the floor's
     "upgrade": "run.py",  # scan/fix in-process vs ast.parse and ruff
+    "upgrade-instructions": "instructions_bench.py",  # engine work per file in instructions (valgrind)
     "verify": "verify_bench.py",  # verify vs a bare DagBag load
     "events": "events_bench.py",  # trigger overhead, relay throughput, latency
     "transfer": "transfer_bench.py",  # history rows/s and peak memory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +88,26 @@ def test_the_one_command_knows_every_benchmark_script() -> None:
     listed = set(module.BENCHMARKS.values())
     present = {p.name for p in folder.glob("*_bench.py")} | {"run.py"}
     assert present <= listed, present - listed
+
+
+@pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="valgrind is not installed (.ci/run installs it)"
+)
+def test_instruction_counts_run(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        corpus = importlib.import_module("corpus")
+        bench = importlib.import_module("instructions_bench")
+        folder = tmp_path / "corpus"
+        corpus.generate(folder, bench.WARM_UP + 2)
+        src = Path(bench.REPO) / "src"
+        parse = bench.per_file(src, "parse", folder, 2)
+        scan = bench.per_file(src, "scan", folder, 2)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in ("corpus", "instructions_bench"):
+            sys.modules.pop(name, None)
+    # a scan parses each file and then analyses it: it counts more instructions than the parse alone
+    assert 0 < parse < scan
+    rows = {"head": [bench.Row("parse", parse), bench.Row("scan", scan)]}
+    assert "| scan |" in bench.render_markdown(rows, 2)
