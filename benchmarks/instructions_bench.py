@@ -11,7 +11,8 @@ runs (caches of templates and moves warm, as in an estate scan). Measured per fi
 
 - parse: `ast.parse` (the floor's work),
 - the shared facts, one at a time: the one walk that indexes nodes, the import table, line offsets, the
-  call sites,
+  whole file context (the three together) and the call sites, each shown without the parse or the
+  context it needs,
 - scan: `engine.analyse` with every rule (what a scan worker does per file, reading aside),
 - fix: `engine.analyse(fix=True)`: passes to a fixed point, a compile, the confirming pass.
 
@@ -82,33 +83,32 @@ for text in texts[warm : warm + count]:
     work(text)
 """
 
-# The stage rows include a parse (they need a tree); the table shows them with the parse taken off.
 STAGES = ("node index", "import table", "line offsets", "context", "call sites")
+
+
+# What each stage row's work includes beyond its own stage, taken off in the table.
+INCLUDES = {
+    "node index": "parse",
+    "import table": "parse",
+    "line offsets": "parse",
+    "context": "parse",
+    "call sites": "context",
+}
 
 
 @dataclass
 class Row:
     name: str
     per_file: float  # instructions per file
-    minus_parse: bool = False  # the row's work includes a parse, shown without it
 
 
 def _instructions(src: Path, kind: str, corpus: Path, count: int) -> int:
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    # A fixed hash seed makes two runs of the same code count the same instructions.
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    child = [sys.executable, "-c", CHILD, kind, str(corpus), str(count), str(WARM_UP)]
     done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            CHILD,
-            kind,
-            str(corpus),
-            str(count),
-            str(WARM_UP),
-        ],
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *child],
         env=env,
         capture_output=True,
         text=True,
@@ -122,7 +122,13 @@ def _instructions(src: Path, kind: str, corpus: Path, count: int) -> int:
 
 
 def per_file(src: Path, kind: str, corpus: Path, files: int) -> float:
-    """Instructions per file of `kind`: a run over `files` files less a run over none."""
+    """Instructions per file of `kind`: a run over `files` files less a run over none. One plain run first
+    writes the byte code, so that neither counted run compiles a module the other does not."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(corpus), "0", "0"], env=env, capture_output=True, check=False
+    )
     return (_instructions(src, kind, corpus, files) - _instructions(src, kind, corpus, 0)) / files
 
 
@@ -134,7 +140,7 @@ def measure(
     results: dict[str, list[Row]] = {"head": []}
     for kind in ("parse", *STAGES, "scan", "fix"):
         log(f"counting {kind} ({files} files)...")
-        results["head"].append(Row(kind, per_file(head, kind, corpus, files), minus_parse=kind in STAGES))
+        results["head"].append(Row(kind, per_file(head, kind, corpus, files)))
     if base is not None:
         results["base"] = []
         for kind in ("parse", "scan", "fix"):
@@ -145,13 +151,15 @@ def measure(
 
 def render_markdown(results: dict[str, list[Row]], files: int, base_name: str | None = None) -> str:
     head = results["head"]
-    parse = head[0].per_file
+    counted = {row.name: row.per_file for row in head}
+    parse = counted["parse"]
     base = {row.name: row.per_file for row in results.get("base", [])}
     header = "| per file | instructions (M) | x parse |" + (f" {base_name} (M) | change |" if base else "")
     lines = [header, "| --- | ---: | ---: |" + (" ---: | ---: |" if base else "")]
     for row in head:
-        value = row.per_file - parse if row.minus_parse else row.per_file
-        name = f"{row.name} (parse taken off)" if row.minus_parse else row.name
+        included = INCLUDES.get(row.name)
+        value = row.per_file - counted[included] if included in counted else row.per_file
+        name = f"{row.name} (without its {included})" if included in counted else row.name
         cells = f"| {name} | {value / 1e6:.2f} | {value / parse:.2f} |"
         if base:
             old = base.get(row.name)
