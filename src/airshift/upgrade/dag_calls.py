@@ -62,9 +62,8 @@ class CallSites:
             qualified = imports.qualified(func)
             binding = imports.root_binding(func)
             if func.__class__ is ast.Name and written in own:
-                dag = (
-                    False  # the file's own `def DAG(...)` or `class DAG`: not Airflow's, whatever it imports
-                )
+                # the file's own `def DAG(...)` or `class DAG`: not Airflow's, whatever it imports
+                dag = False
             else:
                 dag = qualified in DAG_CLASSES if qualified is not None else written == "DAG"
             site = CallSite(

@@ -69,7 +69,7 @@ class KeywordOnlyArguments:
                 continue
             if site.guarded:
                 continue  # compat code written for several versions on purpose
-            if site.dag and site.qualified is not None:  # an imported DAG, not one the file defines
+            if site.dag and site.qualified is not None:  # bound by an import, not a name from a star import
                 order = DAG_110 if ctx.source_version == "1.10" else DAG_110[:DAG_2X_SURE]
                 yield from self._keywords(ctx, call, "DAG", order, keep=1)
             elif site.qualified in TASK_GROUP_CLASSES:
