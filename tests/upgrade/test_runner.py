@@ -46,3 +46,13 @@ def test_a_file_that_cannot_be_opened_is_a_failed_report(
 def test_a_missing_file_is_a_failed_report(tmp_path: Path) -> None:
     report = _read(tmp_path / "gone.py")
     assert isinstance(report, FileReport) and report.error == "cannot read: No such file or directory"
+
+
+def test_a_source_without_a_size_is_read_up_to_the_limit_only(tmp_path: Path) -> None:
+    # A character device reports size 0 and never ends: the read stops past the limit instead of
+    # filling memory.
+    link = tmp_path / "endless.py"
+    link.symlink_to("/dev/zero")
+    report = _read(link)
+    assert isinstance(report, FileReport) and report.error is not None
+    assert report.error.startswith("too large (10.0 MiB")

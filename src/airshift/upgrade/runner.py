@@ -177,13 +177,16 @@ def _read(path: Path) -> bytes | FileReport:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             size = os.fstat(fd).st_size
+            if size <= MAX_FILE_BYTES:
+                parts = [os.read(fd, size + 1)]  # normally all of it; the loop covers a file still growing
+                size = len(parts[0])
+                while parts[-1] and size <= MAX_FILE_BYTES:
+                    parts.append(os.read(fd, 1 << 16))
+                    size += len(parts[-1])
             if size > MAX_FILE_BYTES:
                 return FileReport(
                     _display(path), "failed", error=f"too large ({size / 1024 / 1024:.1f} MiB; limit 10 MiB)"
                 )
-            parts = [os.read(fd, size + 1)]  # normally all of it; the loop covers a file still growing
-            while parts[-1]:
-                parts.append(os.read(fd, 1 << 16))
             return b"".join(parts)
         finally:
             os.close(fd)
