@@ -83,8 +83,6 @@ for text in texts[warm : warm + count]:
     work(text)
 """
 
-STAGES = ("node index", "import table", "line offsets", "context", "call sites")
-
 
 # What each stage row's work includes beyond its own stage, taken off in the table.
 INCLUDES = {
@@ -94,6 +92,7 @@ INCLUDES = {
     "context": "parse",
     "call sites": "context",
 }
+STAGES = tuple(INCLUDES)
 
 
 @dataclass
@@ -102,14 +101,19 @@ class Row:
     per_file: float  # instructions per file
 
 
-def _instructions(src: Path, kind: str, corpus: Path, count: int) -> int:
-    # A fixed hash seed makes two runs of the same code count the same instructions.
+def _env(src: Path) -> dict[str, str]:
+    """The child's environment: this source tree, byte code written (as an installed package has it) and a
+    fixed hash seed, so two runs of the same code count the same instructions."""
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _instructions(src: Path, kind: str, corpus: Path, count: int) -> int:
     child = [sys.executable, "-c", CHILD, kind, str(corpus), str(count), str(WARM_UP)]
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *child],
-        env=env,
+        env=_env(src),
         capture_output=True,
         text=True,
         check=False,
@@ -124,10 +128,11 @@ def _instructions(src: Path, kind: str, corpus: Path, count: int) -> int:
 def per_file(src: Path, kind: str, corpus: Path, files: int) -> float:
     """Instructions per file of `kind`: a run over `files` files less a run over none. One plain run first
     writes the byte code, so that neither counted run compiles a module the other does not."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(
-        [sys.executable, "-c", CHILD, kind, str(corpus), "0", "0"], env=env, capture_output=True, check=False
+        [sys.executable, "-c", CHILD, kind, str(corpus), "0", "0"],
+        env=_env(src),
+        capture_output=True,
+        check=False,
     )
     return (_instructions(src, kind, corpus, files) - _instructions(src, kind, corpus, 0)) / files
 

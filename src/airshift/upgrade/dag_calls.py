@@ -157,9 +157,7 @@ def is_operator_call(ctx: FileContext, call: ast.Call, local_classes: set[str]) 
     if site is not None:
         return _names_operator(site.last, local_classes)
     qualified, last = callee_name(ctx, call)
-    if qualified is not None:
-        last = qualified.rpartition(".")[2]
-    return last.endswith(("Operator", "Sensor")) or last in local_classes
+    return _names_operator(qualified.rpartition(".")[2] if qualified is not None else last, local_classes)
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:
